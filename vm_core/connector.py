@@ -1,0 +1,97 @@
+"""What a connector is, and the frames it hands to the modelling step.
+
+A connector does two things for one configured source of one cycle:
+
+1. ``resources(source, ctx)`` returns dlt resources that land the source *as received*
+   (personal-data columns removed, the respondent pseudonymised) into the landing
+   dataset. Every landed row carries ``cycle``, ``source_key`` and ``response_id``;
+   the primary key includes them and the write disposition is ``merge``, so landing
+   the same or an overlapping export again changes nothing / updates in place.
+2. ``answers(landed, source, ctx)`` turns those landed rows (read back as pandas
+   frames, one per table in ``landing_tables``, filtered to this cycle and source,
+   so a cycle can be re-modelled without the source file) into the long answer
+   frame with :data:`ANSWER_COLUMNS`, one row per respondent × Value Code.
+
+Everything after that (levels, parties, perspectives, validation, storage,
+scoring) is the same for every connector and lives in ``vm_core``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from dlt.extract.resource import DltResource
+
+#: Columns of the long answer frame every connector's ``answers`` returns.
+ANSWER_COLUMNS: tuple[str, ...] = (
+    "source_key",     # the source's key in the configuration
+    "source_file",    # file name as received
+    "source_row",     # spreadsheet row number in that file (header rows included, 1-based)
+    "source_column",  # column header as written in the file, for error messages
+    "response_id",    # the source's own response id
+    "respondent_key", # HMAC pseudonym of the respondent (never the e-mail or id itself)
+    "organisation",   # raw organisation value, mapped to a party later (None if absent)
+    "role",           # raw role/level value, mapped to a perspective later (None if absent)
+    "value_code",     # Value Code identifier this answer is for
+    "value",          # raw answer cell as text (label or number); None when blank
+    "comment",        # free-text comment for this Value Code, if any
+)
+
+#: Columns every landed table has (and its primary key starts with), whatever else a connector keeps.
+LANDING_KEY: tuple[str, ...] = ("cycle", "source_key")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source of one cycle, as written in the relationship configuration."""
+
+    key: str
+    connector: str
+    path: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExtractReport:
+    """Counts a connector fills in while its resources are extracted."""
+
+    rows_read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> rows (e.g. "preview", "test")
+    pii_columns_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    relationship_key: str
+    cycle: int
+    secret: bytes
+    value_codes: Sequence[str]                   # identifiers of the cycle's library version
+    keep_columns: frozenset[str] = frozenset()   # personal-data columns the configuration keeps
+    report: ExtractReport = field(default_factory=ExtractReport)
+
+    def pseudonymise(self, respondent_id: str) -> str:
+        """Keyed hash of a respondent id/e-mail: stable per installation, irreversible without the secret."""
+        normalised = respondent_id.strip().lower().encode()
+        return hmac.new(self.secret, normalised, hashlib.sha256).hexdigest()
+
+
+@runtime_checkable
+class Connector(Protocol):
+    name: str
+    description: str
+    #: the landed tables ``answers`` reads back (resource names of ``resources``)
+    landing_tables: tuple[str, ...]
+
+    def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]: ...
+
+    def answers(
+        self, landed: Mapping[str, pd.DataFrame], source: SourceSpec, ctx: ConnectorContext
+    ) -> pd.DataFrame: ...
