@@ -1,0 +1,49 @@
+"""The Prefect flow end to end under one session-scoped temporary API, and the deployment file."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect import Flow
+
+from tests.conftest import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_every_prefect_yaml_entrypoint_is_a_flow() -> None:
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    assert spec["deployments"]
+    for deployment in spec["deployments"]:
+        module_path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, name), Flow), deployment["entrypoint"]
+        assert (REPO / deployment["parameters"]["config_path"]).exists()
+
+
+@pytest.mark.flow
+@pytest.mark.store
+def test_run_relationship_flow_scores_every_cycle(vm_env: Store, prefect_harness: None, tmp_path: Path) -> None:
+    from flows.run_relationship import run_relationship
+
+    demo = tmp_path / "demo"
+    shutil.copytree(REPO / "examples" / "demo", demo, ignore=shutil.ignore_patterns("*.py"))
+    results = run_relationship(str(demo / "relationship.yaml"))
+
+    assert [r["cycle"] for r in results] == [1, 2, 3]
+    assert [r["mode"] for r in results] == ["resolve", "solve", "dissolve"]
+    for r in results:
+        (source,) = r["sources"]
+        assert source["status"] == "loaded" and source["evaluations"] > 0 and source["quarantined"] == 0
+        assert r["scored_cells"] == 16 * 12
+
+    # a bad file fails only its source, with one line, and the flow still scores the cycle
+    (demo / "responses" / "cycle-2.csv").write_text("not,a,qualtrics,export\r\n", encoding="utf-8")
+    again = run_relationship(str(demo / "relationship.yaml"), cycles=[2])
+    (source,) = again[0]["sources"]
+    assert source["status"] == "failed" and "cycle-2.csv" in source["error"]
+    assert again[0]["scored_cells"] == 16 * 12

@@ -1,0 +1,199 @@
+"""The pipeline end to end on the demo's real Qualtrics exports: ingest, quarantine, idempotence, re-modelling."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select, text
+
+from tests.conftest import Store
+from vm_core import pipeline
+from vm_core.config import load_config
+from vm_core.errors import SourceError
+from vm_core.landing import dataset_name, landing_pipeline
+from vm_core.models import Base, Evaluation, Participant, QuarantinedRow, Score
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A private copy of the demo relationship the test may edit."""
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target / "relationship.yaml"
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.sessions() as s:
+        return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Participant, Evaluation, QuarantinedRow, Score)}
+
+
+def _edit_config(config_path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    change(data)
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _run(store: Store, config_path: Path, cycle: int = 1, **kwargs) -> pipeline.CycleResult:  # type: ignore[no-untyped-def]
+    config = load_config(config_path)
+    pipeline.prepare(store.settings, config)
+    return pipeline.run_cycle_locally(store.settings, config, cycle, **kwargs)
+
+
+def _data_rows(path: Path) -> list[list[str]]:
+    return _read_rows(path)[3:]
+
+
+def test_demo_cycle_is_ingested_and_scored(store: Store, demo_copy: Path) -> None:
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    rows = _data_rows(export)
+    status = _read_rows(export)[0].index("Status")
+    previews = sum(1 for r in rows if r[status] == "Survey Preview")
+
+    result = _run(store, demo_copy)
+
+    (source,) = result.sources
+    assert source.status == "loaded"
+    assert source.rows_read == len(rows)
+    assert source.rows_dropped == {"preview": previews}
+    assert source.quarantined == 0
+    assert source.participants == len(rows) - previews
+    assert source.evaluations == 16 * (len(rows) - previews)
+    assert source.unmapped_roles  # the demo's apprentices have no perspective, and are reported
+    # 16 Value Codes × (all + 2 parties + 3 perspectives + 6 party×perspective)
+    assert result.scored_cells == 16 * 12
+    assert result.suppressed_cells > 0  # supplier senior leadership: only 4 responded in cycle 1
+
+
+def test_no_personal_data_lands_anywhere(store: Store, demo_copy: Path) -> None:
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    header, *_ = _read_rows(export)
+    data = _data_rows(export)
+    personal = {
+        value
+        for row in data
+        for name in ("RecipientEmail", "RecipientFirstName", "RecipientLastName", "IPAddress",
+                     "ExternalReference", "LocationLatitude", "LocationLongitude")
+        if (value := row[header.index(name)])
+    }
+    assert any("@" in v for v in personal)
+    _run(store, demo_copy)
+
+    stored: list[str] = []
+    with store.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                stored.extend(str(v) for v in row if v is not None)
+    landing = landing_pipeline(store.settings, "northwind-contoso")
+    with landing.sql_client() as client:
+        tables = [t for (t,) in client.execute_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            dataset_name(store.settings, "northwind-contoso"))]
+        assert "qualtrics_responses" in tables
+        for table in tables:
+            for row in client.execute_sql(f"SELECT * FROM {client.make_qualified_table_name(table)}"):
+                stored.extend(str(v) for v in row if v is not None)
+    blob = "\n".join(stored)
+    leaked = sorted(v for v in personal if v in blob)
+    assert not leaked, f"personal data found in the store or landing: {leaked[:5]}"
+    assert "@" not in blob
+
+
+def test_the_same_export_twice_changes_nothing(store: Store, demo_copy: Path) -> None:
+    _run(store, demo_copy)
+    first = _counts(store)
+    again = _run(store, demo_copy)
+    assert again.sources[0].status == "unchanged"
+    forced = _run(store, demo_copy, force=True)
+    assert forced.sources[0].status == "loaded"
+    assert _counts(store) == first
+
+
+def test_an_overlapping_export_does_not_duplicate(store: Store, demo_copy: Path) -> None:
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    header_rows, data = _read_rows(export)[:3], _data_rows(export)
+    early, late = data[: len(data) * 2 // 3], data[len(data) // 3:]
+    _write_rows(export, header_rows + early)
+    _run(store, demo_copy)
+    _write_rows(export, header_rows + late)
+    result = _run(store, demo_copy)
+    everyone = _run(store, demo_copy, remodel=True)  # the landing holds the union of both exports
+    status = header_rows[0].index("Status")
+    real = [r for r in data if r[status] != "Survey Preview"]
+    assert result.sources[0].status == "loaded"
+    assert everyone.sources[0].evaluations == 16 * len(real)
+    assert _counts(store)["evaluation"] == 16 * len(real)
+
+
+def test_bad_rows_are_quarantined_with_reason_and_good_rows_kept(store: Store, demo_copy: Path) -> None:
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    rows = _read_rows(export)
+    tags = rows[0]
+    q3, org = tags.index("Q3"), tags.index("Organisation")
+    rows[3][q3] = "Excellent"              # not a level, label or statement
+    rows[4][q3] = "7"                      # a number outside 1..5
+    rows[5][org] = "Fabrikam Ltd"          # matches no party: the whole response is kept aside
+    _write_rows(export, rows)
+
+    result = _run(store, demo_copy)
+
+    with store.sessions() as s:
+        quarantined = s.execute(select(QuarantinedRow).order_by(QuarantinedRow.source_row,
+                                                                QuarantinedRow.source_column)).scalars().all()
+    reasons = {(q.source_row, q.source_column): q for q in quarantined}
+    assert all(q.source_file == "cycle-1.csv" for q in quarantined)
+    assert "is not a level 1–5" in reasons[(4, "Q3")].reason and reasons[(4, "Q3")].value == "Excellent"
+    assert "level above 5" in reasons[(5, "Q3")].reason
+    fabrikam = [q for q in quarantined if q.source_row == 6]
+    assert len(fabrikam) == 16 and "organisation 'Fabrikam Ltd' matches no party" in fabrikam[0].reason
+    assert result.sources[0].quarantined == len(quarantined) == 18
+    previews = sum(1 for r in rows[3:] if r[tags.index("Status")] == "Survey Preview")
+    assert result.sources[0].evaluations == 16 * (len(rows) - 3 - previews) - 18
+
+
+def test_an_unparseable_file_fails_that_source_and_keeps_what_is_stored(store: Store, demo_copy: Path) -> None:
+    _run(store, demo_copy)
+    before = _counts(store)
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    export.write_bytes(b"\x00\x01 this is not a survey export\r\n")
+    config = load_config(demo_copy)
+    with pytest.raises(SourceError, match=r"cycle-1\.csv"):
+        pipeline.extract_load(store.settings, config, 1, config.cycle(1).sources[0])
+    assert _counts(store) == before
+
+
+def test_remodel_after_a_mapping_change_needs_no_files(store: Store, demo_copy: Path) -> None:
+    first = _run(store, demo_copy)
+    assert first.sources[0].unmapped_roles
+
+    def map_apprentices(data: dict) -> None:  # type: ignore[type-arg]
+        data["equivalences"].insert(0, {"party": "supplier", "role": "Apprentice*", "perspective": "frontline"})
+
+    _edit_config(demo_copy, map_apprentices)
+    shutil.rmtree(demo_copy.parent / "responses")
+    result = _run(store, demo_copy, remodel=True)
+    assert result.sources[0].status == "remodelled"
+    assert result.sources[0].unmapped_roles == {}
+    assert result.sources[0].evaluations == first.sources[0].evaluations
+    with store.engine.connect() as conn:
+        unmapped = conn.execute(text("SELECT count(*) FROM participant WHERE perspective_id IS NULL")).scalar()
+    assert unmapped == 0

@@ -1,0 +1,246 @@
+"""The ``vm`` command. Imports are lazy: ``vm --help`` must answer in well under a second."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = REPO_ROOT / "examples" / "demo" / "relationship.yaml"
+APP_SCRIPT = REPO_ROOT / "app" / "streamlit_app.py"
+
+#: Quiet, offline-friendly defaults for the libraries underneath (a user's own setting wins).
+QUIET_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+
+
+def _environment() -> None:
+    for key, value in QUIET_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    home = Path(os.environ.get("VM_HOME", ".vm")).resolve()
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vm")
+def main() -> None:
+    """vm — Value Management: survey exports in, Value Code scores per cycle out, reviewed in an app.
+
+    The store is chosen by VM_DATABASE_URL (default: an embedded SQLite file in VM_HOME, ./.vm).
+    """
+    _environment()
+
+
+@main.command()
+@click.option("--no-app", is_flag=True, help="Run the demo flow and exit; do not start the review app.")
+@click.option("--port", default=8501, show_default=True, help="Port for the review app.")
+def demo(no_app: bool, port: int) -> None:
+    """Build the Northwind Council ⇄ Contoso Services demo (three cycles) and open the review app."""
+    click.echo(f"Demo relationship: {DEMO_CONFIG.relative_to(REPO_ROOT)} (store: {_store_label()})")
+    _run(DEMO_CONFIG, cycles=None, remodel=False, force=False, use_prefect=True)
+    if no_app:
+        click.echo("Review app: run `vm app`")
+        return
+    _start_app(port)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", default="my-relationship", show_default=True, help="Relationship key.")
+def init(directory: Path, key: str) -> None:
+    """Scaffold a relationship configuration and a Value Code library file in DIRECTORY."""
+    from vm_core.scaffold import scaffold
+
+    try:
+        written = scaffold(directory, key)
+    except FileExistsError as exc:
+        _fail(exc)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: edit {directory / 'relationship.yaml'}, then `vm run {directory / 'relationship.yaml'}`")
+
+
+@main.group()
+def library() -> None:
+    """Value Code libraries: import, export, list."""
+
+
+@library.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", required=True, help="Library key, e.g. the relationship or template name.")
+@click.option("--version", "version", required=True, help="Library version; versions are immutable.")
+@click.option("--name", default=None, help="Human-readable library name (default: the key).")
+def library_import(file: Path, key: str, version: str, name: str | None) -> None:
+    """Load a Value Code library (CSV or XLSX in the method's table format)."""
+    from vm_core import library as lib
+    from vm_core.db import transaction
+    from vm_core.errors import VmError
+    from vm_core.pipeline import open_store
+    from vm_core.settings import Settings
+
+    try:
+        parsed = lib.parse_library(file)
+        with transaction(open_store(Settings.from_env())) as session:
+            lib.import_library(session, parsed, key=key, name=name or key, version=version, source_name=file.name)
+    except VmError as exc:
+        _fail(exc)
+    click.echo(f"imported {len(parsed.value_codes)} Value Codes in {len(parsed.sections)} sections "
+               f"as {key} {version}")
+
+
+@library.command("export")
+@click.argument("key")
+@click.argument("version")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def library_export(key: str, version: str, file: Path) -> None:
+    """Write library KEY VERSION to FILE (.csv or .xlsx)."""
+    from vm_core import library as lib
+    from vm_core.pipeline import open_store
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        found = lib.find_library_version(session, key, version)
+        if found is None:
+            raise click.ClickException(f"no library {key!r} version {version!r} in the store")
+        lib.export_library(lib.load_library_version(session, found.id), file)
+    click.echo(f"wrote {file}")
+
+
+@library.command("list")
+def library_list() -> None:
+    """List the libraries and versions in the store."""
+    from sqlalchemy import func, select
+
+    from vm_core.models import Library, LibraryVersion, ValueCode
+    from vm_core.pipeline import open_store
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        rows = session.execute(
+            select(Library.key, LibraryVersion.version, func.count(ValueCode.id))
+            .join(LibraryVersion, LibraryVersion.library_id == Library.id)
+            .join(ValueCode, ValueCode.library_version_id == LibraryVersion.id, isouter=True)
+            .group_by(Library.key, LibraryVersion.version).order_by(Library.key, LibraryVersion.version)
+        ).all()
+    for key, version, count in rows:
+        click.echo(f"{key}  {version}  {count} Value Codes")
+    if not rows:
+        click.echo("no libraries yet: `vm library import FILE --key KEY --version V`")
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
+@click.option("--remodel", is_flag=True,
+              help="Re-model from what was landed (after a mapping change), without reading the files.")
+@click.option("--force", is_flag=True, help="Re-ingest files even when unchanged since the last run.")
+@click.option("--no-prefect", is_flag=True,
+              help="Run the same steps in-process without Prefect (no API server start-up).")
+def run(config: Path, cycles: tuple[int, ...], remodel: bool, force: bool, no_prefect: bool) -> None:
+    """Run the flow for a relationship CONFIG: ingest, validate, store and score."""
+    _run(config, list(cycles) or None, remodel, force, use_prefect=not no_prefect)
+
+
+def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool, use_prefect: bool) -> None:
+    from vm_core.config import load_config
+    from vm_core.errors import VmError
+    from vm_core.pipeline import CycleResult, SourceResult
+    from vm_core.report import cycle_lines
+
+    try:
+        config = load_config(config_path)
+        numbers = cycles or [c.number for c in config.cycles]
+        for n in numbers:
+            config.cycle(n)
+    except VmError as exc:
+        _fail(exc)
+    failed = False
+    if use_prefect:
+        click.echo("Starting the Prefect flow (a temporary local Prefect server starts unless PREFECT_API_URL "
+                   "is set; this takes ~20 s)…")
+        from flows.run_relationship import run_relationship
+
+        try:
+            raw = run_relationship(str(config_path), cycles=numbers, remodel=remodel, force=force)
+        except VmError as exc:
+            _fail(exc)
+        results = [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
+        for result in results:
+            for line in cycle_lines(result):
+                click.echo(line)
+            failed |= any(s.status == "failed" for s in result.sources)
+    else:
+        from vm_core import pipeline
+        from vm_core.settings import Settings
+
+        settings = Settings.from_env()
+        try:
+            pipeline.prepare(settings, config)
+            for n in numbers:
+                click.echo(f"cycle {n}: ingesting…")
+                for line in cycle_lines(pipeline.run_cycle_locally(settings, config, n, remodel=remodel,
+                                                                   force=force)):
+                    click.echo(line)
+        except VmError as exc:
+            _fail(exc)
+    if failed:
+        raise click.ClickException("one or more sources failed; everything already stored is unchanged")
+
+
+@main.command()
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """Print Value Code scores per group. Groups below the minimum size show n only."""
+    from vm_core.pipeline import open_store
+    from vm_core.scores import format_scores, read_scores
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        frame = read_scores(session, relationship_key, cycle)
+    if frame.empty:
+        raise click.ClickException("no scores match; run `vm run CONFIG` (or `vm demo`) first")
+    click.echo(format_scores(frame, fmt), nl=False)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+def app(port: int) -> None:
+    """Start the review app (Streamlit) on this machine."""
+    _start_app(port)
+
+
+def _start_app(port: int) -> None:
+    import subprocess
+
+    click.echo(f"Review app: http://127.0.0.1:{port}  (Ctrl+C to stop)")
+    cmd: list[Any] = [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
+                      "--server.address", "127.0.0.1", "--server.headless", "true",
+                      "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd))
+
+
+def _store_label() -> str:
+    url = os.environ.get("VM_DATABASE_URL")
+    if not url:
+        return f"embedded SQLite in {Path(os.environ.get('VM_HOME', '.vm'))}"
+    return url.split("@")[-1] if "@" in url else url
+
+
+if __name__ == "__main__":
+    main()

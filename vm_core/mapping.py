@@ -1,0 +1,84 @@
+"""Map raw answers onto the method: organisation → party, role → perspective, answer text → level.
+
+Wildcards are shell-style (``*``, ``?``) and case-insensitive; the first matching
+rule wins, in configuration order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_text(value: str) -> str:
+    """Casefold and collapse whitespace, so labels match however a tool spaced or cased them."""
+    return _SPACES.sub(" ", value).strip().casefold()
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return fnmatchcase(normalise_text(value), normalise_text(pattern))
+
+
+@dataclass(frozen=True)
+class PartyRule:
+    party: str
+    patterns: tuple[str, ...]
+
+
+def match_party(organisation: str | None, rules: Sequence[PartyRule]) -> str | None:
+    if organisation is None or not organisation.strip():
+        return None
+    for rule in rules:
+        if any(_matches(p, organisation) for p in rule.patterns):
+            return rule.party
+    return None
+
+
+@dataclass(frozen=True)
+class PerspectiveRule:
+    party: str | None  # None: any party
+    role_pattern: str
+    perspective: str
+
+
+def match_perspective(party: str, role: str | None, rules: Sequence[PerspectiveRule]) -> str | None:
+    if role is None or not role.strip():
+        return None
+    for rule in rules:
+        if (rule.party is None or rule.party == party) and _matches(rule.role_pattern, role):
+            return rule.perspective
+    return None
+
+
+#: Marker for an answer that is neither a level nor a recognised "no level" text.
+UNRECOGNISED = -1
+
+
+class LevelParser:
+    """Answer cell → level 1–5, ``None`` (no level), or :data:`UNRECOGNISED`.
+
+    Order: blank → no level; the configuration's ``levels:`` texts; a whole number
+    (range is checked later by the contract, so "7" is reported, not guessed); the
+    Value Code's own level labels and evaluation statements.
+    """
+
+    def __init__(self, configured: Mapping[str, int | None], per_code: Mapping[str, Mapping[str, int]]):
+        self._configured = {normalise_text(k): v for k, v in configured.items()}
+        self._per_code = {code: dict(texts) for code, texts in per_code.items()}
+
+    def parse(self, value_code: str, value: str | None) -> int | None:
+        if value is None or not str(value).strip():
+            return None
+        text = normalise_text(str(value))
+        if text in self._configured:
+            return self._configured[text]
+        if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+            return int(float(text))
+        return self._per_code.get(value_code, {}).get(text, UNRECOGNISED)
+
+    def parse_many(self, pairs: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], int | None]:
+        return {pair: self.parse(*pair) for pair in pairs}

@@ -1,0 +1,211 @@
+"""The steps of a relationship run as plain functions; ``flows/`` wraps them as Prefect tasks.
+
+prepare → for each source: extract_load (dlt) → model_source (connector.answers →
+mapping → pandera contract → store) → score_cycle. Each step opens the store
+from :class:`Settings`, so steps pass only small references between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from vm_core import library as library_store
+from vm_core.config import RelationshipConfig
+from vm_core.connector import ConnectorContext, SourceSpec
+from vm_core.db import make_engine, migrate, session_factory, transaction
+from vm_core.errors import SourceError, VmError
+from vm_core.evaluations import previous_load, record_load, replace_source
+from vm_core.landing import land, read_landed
+from vm_core.mapping import LevelParser
+from vm_core.modelling import model_answers
+from vm_core.models import Cycle, Relationship, ValueCode
+from vm_core.plugins import get_connector
+from vm_core.relationships import party_rules, perspective_rules, sync_relationship
+from vm_core.scoring import score_cycle
+from vm_core.settings import Settings
+
+
+@cache
+def _open(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine, session_factory(engine)
+
+
+def open_store(settings: Settings) -> sessionmaker[Session]:
+    """Sessions for the configured store, migrated to the newest schema (once per process)."""
+    return _open(settings.database_url)[1]
+
+
+@dataclass
+class SourceResult:
+    cycle: int
+    source_key: str
+    file_name: str
+    status: str = "loaded"          # loaded | unchanged | remodelled | failed
+    rows_read: int = 0
+    rows_dropped: dict[str, int] = field(default_factory=dict)
+    evaluations: int = 0
+    quarantined: int = 0
+    participants: int = 0
+    unmapped_roles: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class CycleResult:
+    cycle: int
+    mode: str
+    sources: list[SourceResult]
+    scored_cells: int = 0
+    suppressed_cells: int = 0
+
+
+def prepare(settings: Settings, config: RelationshipConfig) -> None:
+    """Create/update the relationship, its perspectives, equivalences, cycles and library in the store."""
+    with transaction(open_store(settings)) as session:
+        sync_relationship(session, config)
+
+
+def _cycle(session: Session, config: RelationshipConfig, number: int) -> tuple[Relationship, Cycle]:
+    row = session.execute(
+        select(Relationship, Cycle).join(Cycle, Cycle.relationship_id == Relationship.id)
+        .where(Relationship.key == config.key, Cycle.number == number)
+    ).one_or_none()
+    if row is None:
+        raise VmError(f"cycle {number} of {config.key!r} is not in the store; run prepare first")
+    return row[0], row[1]
+
+
+def _context(settings: Settings, config: RelationshipConfig, session: Session, cycle: Cycle,
+             source: SourceSpec) -> ConnectorContext:
+    codes = session.scalars(select(ValueCode.identifier).where(
+        ValueCode.library_version_id == cycle.library_version_id).order_by(ValueCode.position)).all()
+    keep = frozenset(source.options.get("keep_columns", ()) or ())
+    return ConnectorContext(relationship_key=config.key, cycle=cycle.number, secret=settings.secret(),
+                            value_codes=list(codes), keep_columns=keep)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def extract_load(settings: Settings, config: RelationshipConfig, cycle_number: int, source: SourceSpec,
+                 *, force: bool = False) -> SourceResult:
+    """Land the source file with dlt unless this exact file was already modelled for this cycle."""
+    result = SourceResult(cycle_number, source.key, source.path.name)
+    if not source.path.exists():
+        raise SourceError(str(source.path.name), f"file not found: {source.path}")
+    sha = file_sha256(source.path)
+    sessions = open_store(settings)
+    with sessions() as session:
+        _, cycle = _cycle(session, config, cycle_number)
+        ctx = _context(settings, config, session, cycle, source)
+        previous = previous_load(session, cycle, source.key)
+    if previous is not None and previous.sha256 == sha and not force:
+        result.status = "unchanged"
+        result.rows_read, result.evaluations = previous.rows_read, previous.evaluations
+        result.quarantined = previous.quarantined
+        return result
+    connector = get_connector(source.connector)
+    try:
+        land(settings, config.key, connector.resources(source, ctx))
+    except Exception as exc:
+        raise _source_error(exc) from exc
+    result.rows_read = ctx.report.rows_read
+    result.rows_dropped = dict(ctx.report.dropped)
+    with transaction(sessions) as session:
+        _, cycle = _cycle(session, config, cycle_number)
+        record_load(session, cycle, source.key, connector=source.connector, file_name=source.path.name,
+                    sha256="", rows_read=result.rows_read, rows_dropped=sum(result.rows_dropped.values()))
+    result.status = "landed"
+    return result
+
+
+def _source_error(exc: BaseException) -> BaseException:
+    """dlt wraps errors raised inside a resource; surface the connector's own one-line error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, VmError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
+
+
+def model_source(settings: Settings, config: RelationshipConfig, cycle_number: int, source: SourceSpec,
+                 landed: SourceResult) -> SourceResult:
+    """Read the landed rows back, map and validate them, and replace the source's evaluations."""
+    connector = get_connector(source.connector)
+    sessions = open_store(settings)
+    with sessions() as session:
+        _, cycle = _cycle(session, config, cycle_number)
+        ctx = _context(settings, config, session, cycle, source)
+        texts = library_store.level_texts(session, cycle.library_version_id)
+    frames = read_landed(settings, config.key, connector.landing_tables, cycle_number, source.key)
+    answers = connector.answers(frames, source, ctx)
+    modelled = model_answers(
+        answers, cycle=cycle_number, value_codes=ctx.value_codes, levels=LevelParser(config.levels, texts),
+        parties=party_rules(config), perspectives=perspective_rules(config),
+    )
+    result = landed
+    result.evaluations = len(modelled.evaluations)
+    result.quarantined = len(modelled.quarantined)
+    result.participants = modelled.evaluations["respondent_key"].nunique() if len(modelled.evaluations) else 0
+    result.unmapped_roles = {f"{party}: {role}": n for (party, role), n in sorted(modelled.unmapped_roles.items())}
+    sha = file_sha256(source.path) if source.path.exists() else ""
+    with transaction(sessions) as session:
+        relationship, cycle = _cycle(session, config, cycle_number)
+        replace_source(session, relationship, cycle, source.key, modelled.evaluations, modelled.quarantined)
+        previous = previous_load(session, cycle, source.key)
+        record_load(session, cycle, source.key, connector=source.connector, file_name=source.path.name,
+                    sha256=sha if landed.status != "remodelled" else (previous.sha256 if previous else ""),
+                    rows_read=landed.rows_read or (previous.rows_read if previous else 0),
+                    rows_dropped=sum(landed.rows_dropped.values()) or (previous.rows_dropped if previous else 0),
+                    evaluations=result.evaluations, quarantined=result.quarantined)
+    if result.status == "landed":
+        result.status = "loaded"
+    return result
+
+
+def score(settings: Settings, config: RelationshipConfig, cycle_number: int) -> tuple[int, int]:
+    """Recompute the cycle's scores; returns (scored cells, suppressed cells)."""
+    with transaction(open_store(settings)) as session:
+        _, cycle = _cycle(session, config, cycle_number)
+        summary = score_cycle(session, cycle.id)
+    return summary.cells, summary.suppressed_cells
+
+
+def run_cycle_locally(settings: Settings, config: RelationshipConfig, cycle_number: int, *,
+                      remodel: bool = False, force: bool = False) -> CycleResult:
+    """The whole cycle without Prefect (used by tests and by the flow's tasks one step at a time)."""
+    cycle_cfg = config.cycle(cycle_number)
+    results = []
+    for source in cycle_cfg.sources:
+        if remodel:
+            landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
+        else:
+            landed = extract_load(settings, config, cycle_number, source, force=force)
+            if landed.status == "unchanged":
+                results.append(landed)
+                continue
+        results.append(model_source(settings, config, cycle_number, source, landed))
+    cells, suppressed = score(settings, config, cycle_number)
+    return CycleResult(cycle_number, cycle_cfg.mode, results, cells, suppressed)
+
+
+def unmapped_summary(results: list[SourceResult]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for r in results:
+        total.update(r.unmapped_roles)
+    return total

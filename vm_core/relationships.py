@@ -1,0 +1,132 @@
+"""Bring the store in line with a relationship configuration (idempotent).
+
+Parties, perspectives and the equivalence map are replaced by what the file says;
+cycles are created or updated; the library named by the configuration is imported
+when its file is given and that version is not in the store yet.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from vm_core import library as library_store
+from vm_core.config import RelationshipConfig
+from vm_core.errors import ConfigError
+from vm_core.mapping import PartyRule, PerspectiveRule
+from vm_core.models import (
+    Cycle,
+    InvitedCount,
+    LibraryVersion,
+    Party,
+    Perspective,
+    PerspectiveEquivalence,
+    Relationship,
+)
+
+
+def ensure_library(session: Session, config: RelationshipConfig, version: str) -> LibraryVersion:
+    lib = config.library
+    found = library_store.find_library_version(session, lib.key, version)
+    if found is not None:
+        return found
+    if lib.file is None or version != lib.version:
+        raise ConfigError(
+            f"{config.path.name}: library {lib.key!r} version {version!r} is not in the store; "
+            f"import it with `vm library import FILE --key {lib.key} --version {version}`"
+        )
+    parsed = library_store.parse_library(lib.file)
+    return library_store.import_library(
+        session, parsed, key=lib.key, name=lib.name, version=version, source_name=lib.file.name
+    )
+
+
+_Keyed = TypeVar("_Keyed", Party, Perspective)
+
+
+def _upsert_by_key(
+    session: Session, model: type[_Keyed], relationship_id: int, wanted: dict[str, dict[str, object]]
+) -> dict[str, _Keyed]:
+    existing = {
+        row.key: row for row in session.scalars(select(model).where(model.relationship_id == relationship_id))
+    }
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+    result: dict[str, _Keyed] = {}
+    for key, values in wanted.items():
+        row = existing.get(key) or model(relationship_id=relationship_id, key=key)
+        for attr, value in values.items():
+            setattr(row, attr, value)
+        session.add(row)
+        result[key] = row
+    session.flush()
+    return result
+
+
+def sync_relationship(session: Session, config: RelationshipConfig) -> Relationship:
+    rel = session.scalar(select(Relationship).where(Relationship.key == config.key))
+    if rel is None:
+        rel = Relationship(key=config.key)
+        session.add(rel)
+    rel.name = config.name
+    rel.min_group_size = config.min_group_size
+    rel.agreement = dict(config.agreement)
+    session.flush()
+
+    parties = _upsert_by_key(
+        session, Party, rel.id,
+        {p.key: {"name": p.name, "role": p.role, "match": list(p.match), "position": i}
+         for i, p in enumerate(config.parties)},
+    )
+    perspectives = _upsert_by_key(
+        session, Perspective, rel.id,
+        {p.key: {"name": p.name, "position": i} for i, p in enumerate(config.perspectives)},
+    )
+    session.execute(delete(PerspectiveEquivalence).where(PerspectiveEquivalence.relationship_id == rel.id))
+    session.add_all(
+        PerspectiveEquivalence(
+            relationship_id=rel.id,
+            party_id=parties[e.party].id if e.party else None,
+            role_pattern=e.role,
+            perspective_id=perspectives[e.perspective].id,
+            position=i,
+        )
+        for i, e in enumerate(config.equivalences)
+    )
+
+    for c in config.cycles:
+        version = ensure_library(session, config, c.library_version)
+        cycle = session.scalar(select(Cycle).where(Cycle.relationship_id == rel.id, Cycle.number == c.number))
+        if cycle is None:
+            cycle = Cycle(relationship_id=rel.id, number=c.number)
+            session.add(cycle)
+        cycle.mode, cycle.opens_on, cycle.closes_on = c.mode, c.opens, c.closes
+        cycle.library_version_id = version.id
+        session.flush()
+        session.execute(delete(InvitedCount).where(InvitedCount.cycle_id == cycle.id))
+        for party_key, per_perspective in c.invited.items():
+            for perspective_key, invited in per_perspective.items():
+                if perspective_key != "all" and perspective_key not in perspectives:
+                    raise ConfigError(
+                        f"{config.path.name}: cycles[{c.number}].invited.{party_key}: "
+                        f"unknown perspective {perspective_key!r}"
+                    )
+                session.add(InvitedCount(
+                    cycle_id=cycle.id,
+                    party_id=parties[party_key].id,
+                    perspective_id=None if perspective_key == "all" else perspectives[perspective_key].id,
+                    invited=int(invited),
+                ))
+    session.flush()
+    return rel
+
+
+def party_rules(config: RelationshipConfig) -> list[PartyRule]:
+    return [PartyRule(p.key, p.match) for p in config.parties]
+
+
+def perspective_rules(config: RelationshipConfig) -> list[PerspectiveRule]:
+    return [PerspectiveRule(e.party, e.role, e.perspective) for e in config.equivalences]

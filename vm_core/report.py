@@ -1,0 +1,46 @@
+"""Run summaries in words people read: the CLI's lines and the flow's markdown artifact."""
+
+from __future__ import annotations
+
+from vm_core.config import RelationshipConfig
+from vm_core.pipeline import CycleResult, SourceResult, unmapped_summary
+
+
+def _dropped(source: SourceResult) -> str:
+    return ", ".join(f"{n} {why}" for why, n in sorted(source.rows_dropped.items())) or "none"
+
+
+def cycle_lines(result: CycleResult) -> list[str]:
+    lines = [f"Cycle {result.cycle} ({result.mode})"]
+    for s in result.sources:
+        if s.status == "failed":
+            lines.append(f"  {s.source_key} [{s.file_name}]: FAILED — {s.error}")
+            continue
+        read = "unchanged since last run" if s.status == "unchanged" else f"{s.rows_read} responses read"
+        lines.append(
+            f"  {s.source_key} [{s.file_name}]: {read}, dropped {_dropped(s)}, "
+            f"{s.evaluations} evaluations stored, {s.quarantined} quarantined"
+        )
+    for role, n in sorted(unmapped_summary(result.sources).items()):
+        lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
+    lines.append(f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed (fewer than the "
+                 "minimum group size)")
+    return lines
+
+
+def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
+    rows = "\n".join(
+        f"| {s.source_key} | {s.file_name} | {s.status} | {s.rows_read} | {_dropped(s)} | {s.evaluations} "
+        f"| {s.quarantined} | {s.error or ''} |"
+        for s in result.sources
+    )
+    unmapped = "".join(f"\n- {role}: {n}" for role, n in sorted(unmapped_summary(result.sources).items()))
+    return (
+        f"# {config.name} — cycle {result.cycle} ({result.mode})\n\n"
+        "| source | file | status | responses read | dropped | evaluations | quarantined | error |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        f"{rows}\n\n"
+        f"**Scores:** {result.scored_cells} cells, {result.suppressed_cells} suppressed "
+        f"(fewer than {config.min_group_size} responses).\n"
+        + (f"\n**Unmapped roles** (counted in all/party, not in any perspective):{unmapped}\n" if unmapped else "")
+    )
