@@ -1,0 +1,258 @@
+"""Small helpers that seed the domain store directly with model rows, for tests.
+
+Typical use::
+
+    with store.sessions() as s, s.begin():
+        world = seed_world(s)                      # 2 parties × 3 perspectives, VC1/VC2, cycle 1
+        add_respondents(s, world, party="client", perspective="senior",
+                        levels={"VC1": [5, 4, None], "VC2": [3, 3, 3]})
+
+Everything is flushed (ids are set) but nothing is committed: the caller's
+transaction decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from vm_core.models import (
+    LEVEL_COLOURS,
+    LEVELS,
+    Cycle,
+    Evaluation,
+    Library,
+    LibraryVersion,
+    Participant,
+    Party,
+    Perspective,
+    Relationship,
+    Section,
+    ValueCode,
+    ValueCodeLevel,
+)
+
+DEFAULT_PARTIES = ("client", "supplier")
+DEFAULT_PERSPECTIVES = ("senior", "middle", "frontline")
+#: section name → Value Code identifiers, in order
+DEFAULT_SECTIONS: Mapping[str, Sequence[str]] = {"Delivery": ("VC1",), "Relationship": ("VC2",)}
+
+_respondent_seq = itertools.count(1)
+
+
+@dataclass
+class SeededLibrary:
+    version: LibraryVersion
+    value_codes: dict[str, ValueCode]  # identifier → row, in library order
+
+
+@dataclass
+class SeededRelationship:
+    relationship: Relationship
+    parties: dict[str, Party]
+    perspectives: dict[str, Perspective]
+
+
+@dataclass
+class World:
+    """A relationship with a library version and one cycle: what most store tests need."""
+
+    relationship: Relationship
+    parties: dict[str, Party]
+    perspectives: dict[str, Perspective]
+    library_version: LibraryVersion
+    value_codes: dict[str, ValueCode]
+    cycle: Cycle
+    participants: list[Participant] = field(default_factory=list)
+
+
+def seed_library(
+    session: Session,
+    *,
+    key: str = "vm-library",
+    version: str = "1.0",
+    sections: Mapping[str, Sequence[str]] = DEFAULT_SECTIONS,
+) -> SeededLibrary:
+    """A library (reused if ``key`` exists) with one version, its sections, Value Codes and 5 levels each."""
+    library = session.scalar(select(Library).where(Library.key == key))
+    if library is None:
+        library = Library(key=key, name=f"Library {key}")
+        session.add(library)
+        session.flush()
+    lv = LibraryVersion(library_id=library.id, version=version, source_name=f"{key}-{version}.xlsx")
+    session.add(lv)
+    session.flush()
+    codes: dict[str, ValueCode] = {}
+    position = 0
+    for s_pos, (name, identifiers) in enumerate(sections.items(), start=1):
+        section = Section(library_version_id=lv.id, name=name, position=s_pos)
+        session.add(section)
+        session.flush()
+        for identifier in identifiers:
+            position += 1
+            code = ValueCode(
+                library_version_id=lv.id,
+                section_id=section.id,
+                identifier=identifier,
+                description=f"Value Code {identifier}",
+                position=position,
+            )
+            code.levels = [
+                ValueCodeLevel(
+                    level=level,
+                    label=f"Level {level}",
+                    statement=f"{identifier} at level {level}",
+                    colour=LEVEL_COLOURS[level],
+                )
+                for level in LEVELS
+            ]
+            session.add(code)
+            codes[identifier] = code
+    session.flush()
+    return SeededLibrary(lv, codes)
+
+
+def seed_relationship(
+    session: Session,
+    *,
+    key: str = "acme-bolt",
+    parties: Sequence[str] = DEFAULT_PARTIES,
+    perspectives: Sequence[str] = DEFAULT_PERSPECTIVES,
+    min_group_size: int = 5,
+    agreement: Mapping[str, Any] | None = None,
+) -> SeededRelationship:
+    """A relationship with parties (first is the client) and canonical perspectives, in that order."""
+    rel = Relationship(
+        key=key, name=f"Relationship {key}", min_group_size=min_group_size, agreement=dict(agreement or {})
+    )
+    session.add(rel)
+    session.flush()
+    party_rows = {
+        p: Party(
+            relationship_id=rel.id,
+            key=p,
+            name=p.title(),
+            role="client" if i == 0 else "supplier",
+            position=i,
+            match=[p],
+        )
+        for i, p in enumerate(parties)
+    }
+    perspective_rows = {
+        q: Perspective(relationship_id=rel.id, key=q, name=q.title(), position=i)
+        for i, q in enumerate(perspectives)
+    }
+    session.add_all([*party_rows.values(), *perspective_rows.values()])
+    session.flush()
+    return SeededRelationship(rel, party_rows, perspective_rows)
+
+
+def seed_cycle(
+    session: Session, relationship: Relationship, library_version: LibraryVersion, *, number: int = 1,
+    mode: str = "resolve",
+) -> Cycle:
+    cycle = Cycle(
+        relationship_id=relationship.id, number=number, mode=mode, library_version_id=library_version.id
+    )
+    session.add(cycle)
+    session.flush()
+    return cycle
+
+
+def seed_world(
+    session: Session,
+    *,
+    key: str = "acme-bolt",
+    parties: Sequence[str] = DEFAULT_PARTIES,
+    perspectives: Sequence[str] = DEFAULT_PERSPECTIVES,
+    sections: Mapping[str, Sequence[str]] = DEFAULT_SECTIONS,
+    min_group_size: int = 5,
+    agreement: Mapping[str, Any] | None = None,
+    cycle_number: int = 1,
+) -> World:
+    """Library version + relationship + cycle in one call."""
+    library = seed_library(session, key=f"{key}-library", sections=sections)
+    rel = seed_relationship(
+        session, key=key, parties=parties, perspectives=perspectives, min_group_size=min_group_size,
+        agreement=agreement,
+    )
+    cycle = seed_cycle(session, rel.relationship, library.version, number=cycle_number)
+    return World(rel.relationship, rel.parties, rel.perspectives, library.version, library.value_codes, cycle)
+
+
+def add_participants(
+    session: Session, world: World, count: int, *, party: str | None, perspective: str | None
+) -> list[Participant]:
+    """``count`` pseudonymous participants of a party (None: unassigned) and perspective (None: unmapped)."""
+    rows = []
+    for _ in range(count):
+        seq = next(_respondent_seq)
+        rows.append(
+            Participant(
+                relationship_id=world.relationship.id,
+                respondent_key=hashlib.sha256(f"{world.relationship.key}:{seq}".encode()).hexdigest(),
+                party_id=world.parties[party].id if party is not None else None,
+                source_role=perspective or "Unknown role",
+                perspective_id=world.perspectives[perspective].id if perspective is not None else None,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    world.participants += rows
+    return rows
+
+
+def add_evaluations(
+    session: Session,
+    cycle: Cycle,
+    participants: Sequence[Participant],
+    value_code: ValueCode,
+    levels: Sequence[int | None],
+    *,
+    source_key: str = "survey",
+) -> None:
+    """One evaluation per participant (same order as ``levels``; None = "no level")."""
+    if len(participants) != len(levels):
+        raise ValueError(f"{len(participants)} participants but {len(levels)} levels")
+    rows = [
+        {
+            "cycle_id": cycle.id,
+            "participant_id": p.id,
+            "value_code_id": value_code.id,
+            "level": level,
+            "comment": None,
+            "source_key": source_key,
+            "source_row": i + 2,
+        }
+        for i, (p, level) in enumerate(zip(participants, levels, strict=True))
+    ]
+    if rows:
+        session.execute(insert(Evaluation), rows)
+
+
+def add_respondents(
+    session: Session,
+    world: World,
+    *,
+    party: str | None,
+    perspective: str | None,
+    levels: Mapping[str, Sequence[int | None]],
+    cycle: Cycle | None = None,
+) -> list[Participant]:
+    """Respondents who evaluate Value Codes: ``levels[identifier][i]`` is respondent i's level.
+
+    All lists must have the same length (the number of respondents created).
+    """
+    sizes = {len(v) for v in levels.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"level lists differ in length: { {k: len(v) for k, v in levels.items()} }")
+    people = add_participants(session, world, sizes.pop(), party=party, perspective=perspective)
+    for identifier, values in levels.items():
+        add_evaluations(session, cycle or world.cycle, people, world.value_codes[identifier], values)
+    return people
