@@ -23,7 +23,7 @@ from vm_core.report import cycle_markdown
 from vm_core.settings import Settings
 
 EXTRACT_RETRIES = 2
-EXTRACT_RETRY_DELAYS = [2, 10]
+EXTRACT_RETRY_DELAYS: list[float] = [2, 10]
 
 
 def _retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from vm_core.models import (
@@ -41,10 +41,10 @@ def _none(value: Any) -> Any:
 def upsert_participants(session: Session, relationship: Relationship, evaluations: pd.DataFrame) -> dict[str, int]:
     """Participants by respondent key (pseudonym) → id; party, role and perspective follow the newest data."""
     party_ids = dict(session.execute(
-        select(Party.key, Party.id).where(Party.relationship_id == relationship.id)).tuples().all())
+        select(Party.key, Party.id).where(Party.relationship_id == relationship.id)).all())
     perspective_ids = dict(session.execute(
         select(Perspective.key, Perspective.id).where(Perspective.relationship_id == relationship.id)
-    ).tuples().all())
+    ).all())
     people = evaluations.drop_duplicates("respondent_key", keep="last")
     wanted = {
         key: (party_ids[party], _none(role), perspective_ids.get(perspective) if _none(perspective) else None)
@@ -71,9 +71,8 @@ def upsert_participants(session: Session, relationship: Relationship, evaluation
     for batch in _batches(new):
         session.execute(insert(Participant), list(batch))
     if changed:
-        from sqlalchemy import bindparam
-
-        stmt = (update(Participant.__table__).where(Participant.__table__.c.id == bindparam("pid"))
+        table = Participant.__table__
+        stmt = (update(table).where(table.c.id == bindparam("pid"))  # type: ignore[arg-type]
                 .values(party_id=bindparam("party_id"), source_role=bindparam("source_role"),
                         perspective_id=bindparam("perspective_id")))
         for batch in _batches(changed):
@@ -84,7 +83,7 @@ def upsert_participants(session: Session, relationship: Relationship, evaluation
         ids.update(session.execute(
             select(Participant.respondent_key, Participant.id).where(
                 Participant.relationship_id == relationship.id, Participant.respondent_key.in_(batch))
-        ).tuples().all())
+        ).all())
     return ids
 
 
@@ -104,7 +103,7 @@ def replace_source(
         participant_ids = upsert_participants(session, relationship, evaluations)
         code_ids = dict(session.execute(
             select(ValueCode.identifier, ValueCode.id).where(ValueCode.library_version_id == cycle.library_version_id)
-        ).tuples().all())
+        ).all())
         frame = pd.DataFrame({
             "cycle_id": cycle.id,
             "participant_id": evaluations["respondent_key"].map(participant_ids),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from vm_core.settings import Settings
 
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import dlt
     import pandas as pd
 
-LOADER_FILE_FORMAT = "parquet"  # Arrow tables load without per-row normalisation
+#: Arrow tables load without per-row normalisation: as parquet into DuckDB, through COPY (csv) into PostgreSQL
+LOADER_FILE_FORMATS: Final[dict[str, Literal["parquet", "csv"]]] = {"duckdb": "parquet", "store": "csv"}
 _SAFE = re.compile(r"[^a-z0-9_]+")
 
 
@@ -34,8 +35,12 @@ def _destination(settings: Settings) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(str(path))
     # dlt speaks psycopg2 and names its own schemas: drop the SQLAlchemy driver and any query options
-    url = re.sub(r"^postgresql\+\w+://", "postgresql://", settings.database_url).split("?", 1)[0]
-    return dlt.destinations.postgres(credentials=url)
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    credentials = PostgresCredentials(
+        re.sub(r"^postgresql\+\w+://", "postgresql://", settings.database_url).split("?", 1)[0])
+    credentials.password = credentials.password or ""  # trust/peer authentication has no password
+    return dlt.destinations.postgres(credentials=credentials)
 
 
 def landing_pipeline(settings: Settings, relationship_key: str) -> dlt.Pipeline:
@@ -53,7 +58,7 @@ def landing_pipeline(settings: Settings, relationship_key: str) -> dlt.Pipeline:
 def land(settings: Settings, relationship_key: str, resources: Sequence[Any]) -> Mapping[str, Any]:
     """Run the dlt pipeline over a source's resources; returns dlt's load info as a dict."""
     pipeline = landing_pipeline(settings, relationship_key)
-    info = pipeline.run(list(resources), loader_file_format=LOADER_FILE_FORMAT)
+    info = pipeline.run(list(resources), loader_file_format=LOADER_FILE_FORMATS[settings.landing])
     return dict(info.asdict())
 
 

@@ -1,0 +1,59 @@
+"""The review app and a running flow share the embedded store without "database is locked" errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from vm_core import pipeline
+from vm_core.config import load_config
+from vm_core.models import Evaluation
+from vm_core.scores import read_scores
+from vm_core.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "examples" / "demo" / "relationship.yaml"
+
+WRITER = """
+import sys
+from vm_core import pipeline
+from vm_core.config import load_config
+from vm_core.settings import Settings
+settings, config = Settings.from_env(), load_config(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    for cycle in (1, 2, 3):
+        pipeline.run_cycle_locally(settings, config, cycle, force=True)
+print("writer done")
+"""
+
+
+def test_app_reads_while_a_flow_writes(tmp_path: Path) -> None:
+    env = {**os.environ, "VM_HOME": str(tmp_path / "home"), "VM_SECRET": "s", "VM_DATABASE_URL": "",
+           "VM_LANDING": ""}
+    env = {k: v for k, v in env.items() if v != ""}
+    settings = Settings.from_env(env)
+    config = load_config(DEMO)
+    pipeline.prepare(settings, config)
+    pipeline.run_cycle_locally(settings, config, 1)  # something to read from the start
+
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(DEMO), "2"], env=env, cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sessions = pipeline.open_store(settings)
+    reads = 0
+    deadline = time.monotonic() + 300
+    while writer.poll() is None and time.monotonic() < deadline:
+        with sessions() as session:  # what the app does on every rerun: short read-only sessions
+            frame = read_scores(session, "northwind-contoso")
+            assert not frame.empty
+            assert (session.scalar(select(func.count()).select_from(Evaluation)) or 0) > 0
+        reads += 1
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err[-2000:]
+    assert "writer done" in out
+    assert "database is locked" not in err
+    assert reads >= 5, f"only {reads} reads happened while the writer ran"
