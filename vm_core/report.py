@@ -23,8 +23,8 @@ def cycle_lines(result: CycleResult) -> list[str]:
         )
     for role, n in sorted(unmapped_summary(result.sources).items()):
         lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
-    lines.append(f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed (fewer than the "
-                 "minimum group size)")
+    lines.append(f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
+                 "(groups below the minimum size, and groups that would let one be worked out)")
     return lines
 
 
@@ -40,7 +40,7 @@ def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
         "| source | file | status | responses read | dropped | evaluations | quarantined | error |\n"
         "|---|---|---|---|---|---|---|---|\n"
         f"{rows}\n\n"
-        f"**Scores:** {result.scored_cells} cells, {result.suppressed_cells} suppressed "
-        f"(fewer than {config.min_group_size} responses).\n"
+        f"**Scores:** {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
+        f"(fewer than {config.min_group_size} responses, or withheld so such a group cannot be worked out).\n"
         + (f"\n**Unmapped roles** (counted in all/party, not in any perspective):{unmapped}\n" if unmapped else "")
     )

@@ -1,0 +1,96 @@
+"""The app's only door to ``vm_core``: cached, read-only queries returning plain data.
+
+The session factory is a cached resource; query results are cached for a minute
+(bounded), keyed by the store's URL so switching stores never serves stale data.
+Pages import the types they draw from here, never from ``vm_core``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+from sqlalchemy.orm import Session, sessionmaker
+
+from vm_core import review
+from vm_core.models import LEVEL_COLOURS, LEVELS
+from vm_core.pipeline import open_store
+from vm_core.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
+from vm_core.settings import Settings
+
+__all__ = [
+    "LEVELS",
+    "LEVEL_COLOURS",
+    "Cell",
+    "Column",
+    "CycleInfo",
+    "HeatmapData",
+    "RelationshipInfo",
+    "ValueCodeDetail",
+    "cycles",
+    "heatmap",
+    "refresh",
+    "relationships",
+    "value_code_detail",
+]
+
+#: Scores change only when a flow runs; a minute's staleness is fine and "Refresh" clears it.
+TTL_SECONDS = 60
+MAX_ENTRIES = 64
+
+
+def _database_url() -> str:
+    return Settings.from_env().database_url
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _sessions(database_url: str) -> sessionmaker[Session]:
+    return open_store(dataclasses.replace(Settings.from_env(), database_url=database_url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def _relationships(database_url: str) -> list[RelationshipInfo]:
+    with _sessions(database_url)() as session:
+        return review.list_relationships(session)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def _cycles(database_url: str, relationship_key: str) -> list[CycleInfo]:
+    with _sessions(database_url)() as session:
+        return review.list_cycles(session, relationship_key)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading scores…")
+def _heatmap(database_url: str, relationship_key: str, cycle_number: int) -> HeatmapData:
+    with _sessions(database_url)() as session:
+        return review.heatmap(session, relationship_key, cycle_number)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading Value Code…")
+def _value_code_detail(
+    database_url: str, relationship_key: str, cycle_number: int, identifier: str
+) -> ValueCodeDetail:
+    with _sessions(database_url)() as session:
+        return review.value_code_detail(session, relationship_key, cycle_number, identifier)
+
+
+def relationships() -> list[RelationshipInfo]:
+    return _relationships(_database_url())
+
+
+def cycles(relationship_key: str) -> list[CycleInfo]:
+    return _cycles(_database_url(), relationship_key)
+
+
+def heatmap(relationship_key: str, cycle_number: int) -> HeatmapData:
+    return _heatmap(_database_url(), relationship_key, cycle_number)
+
+
+def value_code_detail(relationship_key: str, cycle_number: int, identifier: str) -> ValueCodeDetail:
+    return _value_code_detail(_database_url(), relationship_key, cycle_number, identifier)
+
+
+def refresh() -> None:
+    """Forget cached query results, e.g. after a flow has written new scores."""
+    for cached in (_relationships, _cycles, _heatmap, _value_code_detail):
+        cached.clear()

@@ -1,0 +1,61 @@
+"""The review app: routes to the pages and draws the shared sidebar (relationship and cycle).
+
+Run it with ``vm app`` (or ``streamlit run app/streamlit_app.py``). The chosen
+relationship key and cycle number live in ``st.session_state["relationship"]``
+and ``st.session_state["cycle"]``; pages read them and only draw.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import data
+
+st.set_page_config(page_title="vm — Value Management", layout="wide")
+
+relationships = data.relationships()
+if not relationships:
+    st.title("vm — Value Management")
+    st.info(
+        "There is no relationship in the store yet. Run `vm demo` to build the demo relationship, "
+        "or `vm run CONFIG` for your own relationship configuration, then refresh this page.",
+        icon=":material/info:",
+    )
+    if st.button("Check again", icon=":material/refresh:"):
+        data.refresh()
+        st.rerun()
+    st.stop()
+
+page = st.navigation(
+    [
+        st.Page("app_pages/heatmap.py", title="Heatmap", icon=":material/grid_view:", default=True),
+        st.Page("app_pages/value_code.py", title="Value Code", icon=":material/description:"),
+    ]
+)
+
+names = {r.key: r.name for r in relationships}
+if st.session_state.get("relationship") not in names:
+    st.session_state["relationship"] = relationships[0].key
+
+with st.sidebar:
+    st.selectbox("Relationship", list(names), format_func=names.__getitem__, key="relationship")
+    cycles = data.cycles(st.session_state["relationship"])
+    labels = {c.number: c.label for c in cycles}
+    if cycles:
+        if st.session_state.get("cycle") not in labels:
+            st.session_state["cycle"] = cycles[-1].number  # the latest cycle first
+        st.selectbox("Cycle", list(labels), format_func=labels.__getitem__, key="cycle")
+    st.divider()
+    refresh_help = "Read the store again (data is cached for a minute)."
+    if st.button("Refresh data", icon=":material/refresh:", help=refresh_help):
+        data.refresh()
+        st.rerun()
+    minimum = next(r.min_group_size for r in relationships if r.key == st.session_state["relationship"])
+    st.caption(f"Groups with fewer than {minimum} responses are never shown, to protect anonymity.")
+
+if not cycles:
+    st.title(names[st.session_state["relationship"]])
+    st.info("This relationship has no cycles yet. Add one to its configuration and run `vm run CONFIG`.")
+    st.stop()
+
+page.run()
