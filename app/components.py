@@ -196,7 +196,7 @@ def heatmap_html(data: HeatmapData) -> str:
     table = (
         '<div id="vm-heatmap-wrap"><table id="vm-heatmap" '
         f'data-relationship="{escape(data.relationship.key)}" data-cycle="{data.cycle.number}">'
-        f'{"".join(head)}{"".join(body)}</table></div>'
+        f"{''.join(head)}{''.join(body)}</table></div>"
     )
     return HEATMAP_CSS + table + legend_html(data)
 
@@ -300,8 +300,15 @@ def distribution_figure(rows: list[tuple[str, Cell]], level_labels: list[str]) -
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"range": [0, 100], "ticksuffix": "%", "title": None, "gridcolor": "#E3E6EA"},
         yaxis={"autorange": "reversed", "title": None, "tickfont": {"size": 12, "color": "#1F2328"}},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "xanchor": "left", "x": 0,
-                "traceorder": "normal", "font": {"size": 12, "color": "#394150"}},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.1,
+            "xanchor": "left",
+            "x": 0,
+            "traceorder": "normal",
+            "font": {"size": 12, "color": "#394150"},
+        },
         plot_bgcolor="#FFFFFF",
         bargap=0.28,
     )

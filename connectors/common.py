@@ -35,8 +35,9 @@ def read_text(path: Path) -> str:
             row = sum(1 for _ in csv.reader(io.StringIO(before + "x", newline="")))
         except csv.Error:
             row = before.count("\n") + 1
-        raise SourceError(file, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); export or save the file "
-                                "as UTF-8 CSV", row) from None
+        raise SourceError(
+            file, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); export or save the file as UTF-8 CSV", row
+        ) from None
 
 
 def iter_records(text: str, file: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
@@ -85,7 +86,9 @@ def empty_answers() -> pd.DataFrame:
 def answer_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """The answer frame: text columns as object arrays holding None for blanks, ``source_row`` int64."""
     return pd.DataFrame(
-        {name: pd.Series(columns[name], dtype="int64" if name == "source_row" else object, copy=False)
-         for name in ANSWER_COLUMNS},
+        {
+            name: pd.Series(columns[name], dtype="int64" if name == "source_row" else object, copy=False)
+            for name in ANSWER_COLUMNS
+        },
         copy=False,
     )

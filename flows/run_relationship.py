@@ -36,8 +36,12 @@ def _retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(name="extract-load", retries=EXTRACT_RETRIES, retry_delay_seconds=EXTRACT_RETRY_DELAYS,
-      retry_condition_fn=_retry_unless_bad_input)
+@task(
+    name="extract-load",
+    retries=EXTRACT_RETRIES,
+    retry_delay_seconds=EXTRACT_RETRY_DELAYS,
+    retry_condition_fn=_retry_unless_bad_input,
+)
 def extract_load(config_path: str, cycle: int, source_key: str, force: bool) -> dict[str, Any]:
     config = load_config(config_path)
     source = next(s for s in config.cycle(cycle).sources if s.key == source_key)
@@ -48,7 +52,9 @@ def extract_load(config_path: str, cycle: int, source_key: str, force: bool) -> 
 def model(config_path: str, cycle: int, source_key: str, landed: dict[str, Any]) -> dict[str, Any]:
     config = load_config(config_path)
     source = next(s for s in config.cycle(cycle).sources if s.key == source_key)
-    result = pipeline.model_source(Settings.from_env(), config, cycle, source, pipeline.SourceResult(**landed))
+    result = pipeline.model_source(
+        Settings.from_env(), config, cycle, source, pipeline.SourceResult(**landed)
+    )
     return asdict(result)
 
 
@@ -63,8 +69,9 @@ def prepare(config_path: str) -> None:
 
 
 @flow(name="run-relationship", log_prints=True)
-def run_relationship(config_path: str, cycles: list[int] | None = None, remodel: bool = False,
-                     force: bool = False) -> list[dict[str, Any]]:
+def run_relationship(
+    config_path: str, cycles: list[int] | None = None, remodel: bool = False, force: bool = False
+) -> list[dict[str, Any]]:
     """Ingest, validate, store and score the given cycles (all configured cycles when None)."""
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)
@@ -76,14 +83,21 @@ def run_relationship(config_path: str, cycles: list[int] | None = None, remodel:
         sources = []
         for source in cycle_cfg.sources:
             if remodel:
-                landed = asdict(pipeline.SourceResult(number, source.key, source.path.name, status="remodelled"))
+                landed = asdict(
+                    pipeline.SourceResult(number, source.key, source.path.name, status="remodelled")
+                )
             else:
                 state = extract_load(config_path, number, source.key, force, return_state=True)
                 if state.is_failed():
                     error = _one_line(state)
                     print(f"cycle {number} · {source.key}: FAILED — {error}")
-                    sources.append(asdict(pipeline.SourceResult(number, source.key, source.path.name,
-                                                                status="failed", error=error)))
+                    sources.append(
+                        asdict(
+                            pipeline.SourceResult(
+                                number, source.key, source.path.name, status="failed", error=error
+                            )
+                        )
+                    )
                     continue
                 landed = state.result()
                 if landed["status"] == "unchanged":
@@ -91,10 +105,14 @@ def run_relationship(config_path: str, cycles: list[int] | None = None, remodel:
                     continue
             sources.append(model(config_path, number, source.key, landed))
         cells, suppressed = score(config_path, number)
-        result = pipeline.CycleResult(number, cycle_cfg.mode,
-                                      [pipeline.SourceResult(**s) for s in sources], cells, suppressed)
-        create_markdown_artifact(key=f"{_slug(config.key)}-cycle-{number}", markdown=cycle_markdown(config, result),
-                                 description=f"{config.name}: cycle {number} run summary")
+        result = pipeline.CycleResult(
+            number, cycle_cfg.mode, [pipeline.SourceResult(**s) for s in sources], cells, suppressed
+        )
+        create_markdown_artifact(
+            key=f"{_slug(config.key)}-cycle-{number}",
+            markdown=cycle_markdown(config, result),
+            description=f"{config.name}: cycle {number} run summary",
+        )
         results.append(asdict(result))
     return results
 

@@ -61,8 +61,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         url = f"sqlite:///{home / 'vm.sqlite'}"
         engine = make_engine(url)
-        settings = Settings(home=home, database_url=url, landing="duckdb", landing_schema="vm_raw",
-                            secret_override="test-secret")
+        settings = Settings(
+            home=home,
+            database_url=url,
+            landing="duckdb",
+            landing_schema="vm_raw",
+            secret_override="test-secret",
+        )
         schema = None
     else:
         problem = _postgres_available()
@@ -76,8 +81,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
         engine = make_engine(url)
-        settings = Settings(home=home, database_url=url, landing="store",
-                            landing_schema=f"{schema}_raw", secret_override="test-secret")
+        settings = Settings(
+            home=home,
+            database_url=url,
+            landing="store",
+            landing_schema=f"{schema}_raw",
+            secret_override="test-secret",
+        )
     migrate(engine)
     try:
         yield Store(request.param, engine, session_factory(engine), settings)

@@ -154,7 +154,11 @@ def seed_relationship(
 
 
 def seed_cycle(
-    session: Session, relationship: Relationship, library_version: LibraryVersion, *, number: int = 1,
+    session: Session,
+    relationship: Relationship,
+    library_version: LibraryVersion,
+    *,
+    number: int = 1,
     mode: str = "resolve",
 ) -> Cycle:
     cycle = Cycle(
@@ -179,7 +183,11 @@ def seed_world(
     """Library version + relationship + cycle in one call."""
     library = seed_library(session, key=f"{key}-library", sections=sections)
     rel = seed_relationship(
-        session, key=key, parties=parties, perspectives=perspectives, min_group_size=min_group_size,
+        session,
+        key=key,
+        parties=parties,
+        perspectives=perspectives,
+        min_group_size=min_group_size,
         agreement=agreement,
     )
     cycle = seed_cycle(session, rel.relationship, library.version, number=cycle_number)

@@ -132,8 +132,18 @@ def test_heatmap_renders_every_value_code_and_group(seeded: str) -> None:
     assert [row[0]["data-value-code"] for row in table.rows] == ["VC1", "VC2", "VC3"]
     assert all(len(row) == N_COLUMNS for row in table.rows)
     assert table.headers == [
-        "Senior", "Middle", "Frontline", "Senior", "Middle", "Frontline",
-        "Senior", "Middle", "Frontline", "Client", "Supplier", "All respondents",
+        "Senior",
+        "Middle",
+        "Frontline",
+        "Senior",
+        "Middle",
+        "Frontline",
+        "Senior",
+        "Middle",
+        "Frontline",
+        "Client",
+        "Supplier",
+        "All respondents",
     ]
     assert body.count('class="vm-section"') == 2
     assert "Deliveries &lt;on time&gt; &amp; in full" in body  # store text is escaped
@@ -253,10 +263,17 @@ def test_review_columns_follow_party_and_perspective_positions(seeded: str) -> N
         cycles = review.list_cycles(session, KEY)
     engine.dispose()
     assert [(c.group_kind, c.group) for c in data.columns] == [
-        *[("party_perspective", f"{p}/{q}") for p in ("client", "supplier")
-          for q in ("senior", "middle", "frontline")],
-        ("perspective", "senior"), ("perspective", "middle"), ("perspective", "frontline"),
-        ("party", "client"), ("party", "supplier"), ("all", "all"),
+        *[
+            ("party_perspective", f"{p}/{q}")
+            for p in ("client", "supplier")
+            for q in ("senior", "middle", "frontline")
+        ],
+        ("perspective", "senior"),
+        ("perspective", "middle"),
+        ("perspective", "frontline"),
+        ("party", "client"),
+        ("party", "supplier"),
+        ("all", "all"),
     ]
     assert data.columns[6].label == "Senior (both parties)"
     assert [r.section for r in data.rows] == ["Delivery", "Delivery", "Relationship"]

@@ -89,8 +89,17 @@ def app_url(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = {**os.environ, **demo_env, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     command = [
-        sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app/streamlit_app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
     ]
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -19,17 +19,21 @@ from vm_core.scoring import SCORE_COLUMNS
 
 def test_help_imports_nothing_heavy() -> None:
     """`vm --help` must answer instantly: the CLI module may not import the data stack."""
-    probe = ("import sys, vm_core.cli; heavy = [m for m in ('prefect', 'dlt', 'pandas', 'sqlalchemy', "
-             "'streamlit', 'duckdb', 'pandera') if m in sys.modules]; print(heavy)")
+    probe = (
+        "import sys, vm_core.cli; heavy = [m for m in ('prefect', 'dlt', 'pandas', 'sqlalchemy', "
+        "'streamlit', 'duckdb', 'pandera') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["scores"], ["init"], ["library"], ["library", "import"],
-                                     ["demo"], ["app"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["scores"], ["init"], ["library"], ["library", "import"], ["demo"], ["app"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
     assert len(result.output.splitlines()) > 3
 
 
@@ -40,10 +44,13 @@ def test_init_scaffolds_a_configuration_that_loads(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(tmp_path / "acme"), "--key", "acme"])
     assert result.exit_code == 0, result.output
     config = load_config(tmp_path / "acme" / "relationship.yaml")
-    assert config.key == "acme" and config.cycles[0].sources[0].connector == "qualtrics_csv"
-    assert config.library.file is not None and parse_library(config.library.file).value_codes
+    assert config.key == "acme"
+    assert config.cycles[0].sources[0].connector == "qualtrics_csv"
+    assert config.library.file is not None
+    assert parse_library(config.library.file).value_codes
     again = CliRunner().invoke(main, ["init", str(tmp_path / "acme")])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0
+    assert "already exists" in again.output
 
 
 @pytest.mark.store
@@ -51,15 +58,19 @@ def test_run_then_scores_as_csv_json_and_table(vm_env: Store) -> None:
     runner = CliRunner()
     ran = runner.invoke(main, ["run", str(DEMO_CONFIG), "--cycle", "1", "--no-prefect"])
     assert ran.exit_code == 0, ran.output
-    assert "Cycle 1 (resolve)" in ran.output and "suppressed" in ran.output
+    assert "Cycle 1 (resolve)" in ran.output
+    assert "suppressed" in ran.output
 
-    out = runner.invoke(main, ["scores", "--relationship", "northwind-contoso", "--cycle", "1", "--format", "csv"])
+    out = runner.invoke(
+        main, ["scores", "--relationship", "northwind-contoso", "--cycle", "1", "--format", "csv"]
+    )
     assert out.exit_code == 0, out.output
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert tuple(rows[0]) == SCORE_COLUMNS
     assert len(rows) == 16 * 12
     hidden = [r for r in rows if r["suppressed"] == "true"]
-    assert hidden and all(r["mean"] == "" and r["l1"] == "" and r["consensus"] == "" for r in hidden)
+    assert hidden
+    assert all(r["mean"] == "" and r["l1"] == "" and r["consensus"] == "" for r in hidden)
 
     as_json = json.loads(runner.invoke(main, ["scores", "--format", "json"]).output)
     assert len(as_json) == 16 * 12
@@ -69,7 +80,8 @@ def test_run_then_scores_as_csv_json_and_table(vm_env: Store) -> None:
 
 def test_scores_on_an_empty_store_says_what_to_do(vm_env: Store) -> None:
     out = CliRunner().invoke(main, ["scores"])
-    assert out.exit_code != 0 and "vm run" in out.output
+    assert out.exit_code != 0
+    assert "vm run" in out.output
 
 
 def test_run_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:

@@ -33,16 +33,27 @@ print("writer done")
 
 
 def test_app_reads_while_a_flow_writes(tmp_path: Path) -> None:
-    env = {**os.environ, "VM_HOME": str(tmp_path / "home"), "VM_SECRET": "s", "VM_DATABASE_URL": "",
-           "VM_LANDING": ""}
+    env = {
+        **os.environ,
+        "VM_HOME": str(tmp_path / "home"),
+        "VM_SECRET": "s",
+        "VM_DATABASE_URL": "",
+        "VM_LANDING": "",
+    }
     env = {k: v for k, v in env.items() if v != ""}
     settings = Settings.from_env(env)
     config = load_config(DEMO)
     pipeline.prepare(settings, config)
     pipeline.run_cycle_locally(settings, config, 1)  # something to read from the start
 
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(DEMO), "2"], env=env, cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(DEMO), "2"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sessions = pipeline.open_store(settings)
     reads = 0
     deadline = time.monotonic() + 300

@@ -27,7 +27,9 @@ def test_every_prefect_yaml_entrypoint_is_a_flow() -> None:
 
 @pytest.mark.flow
 @pytest.mark.store
-def test_run_relationship_flow_scores_every_cycle(vm_env: Store, prefect_harness: None, tmp_path: Path) -> None:
+def test_run_relationship_flow_scores_every_cycle(
+    vm_env: Store, prefect_harness: None, tmp_path: Path
+) -> None:
     from flows.run_relationship import run_relationship
 
     demo = tmp_path / "demo"
@@ -38,12 +40,15 @@ def test_run_relationship_flow_scores_every_cycle(vm_env: Store, prefect_harness
     assert [r["mode"] for r in results] == ["resolve", "solve", "dissolve"]
     for r in results:
         (source,) = r["sources"]
-        assert source["status"] == "loaded" and source["evaluations"] > 0 and source["quarantined"] == 0
+        assert source["status"] == "loaded"
+        assert source["evaluations"] > 0
+        assert source["quarantined"] == 0
         assert r["scored_cells"] == 16 * 12
 
     # a bad file fails only its source, with one line, and the flow still scores the cycle
     (demo / "responses" / "cycle-2.csv").write_text("not,a,qualtrics,export\r\n", encoding="utf-8")
     again = run_relationship(str(demo / "relationship.yaml"), cycles=[2])
     (source,) = again[0]["sources"]
-    assert source["status"] == "failed" and "cycle-2.csv" in source["error"]
+    assert source["status"] == "failed"
+    assert "cycle-2.csv" in source["error"]
     assert again[0]["scored_cells"] == 16 * 12

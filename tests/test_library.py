@@ -40,18 +40,36 @@ from vm_core.models import (
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "library.csv"
 DEMO_IDENTIFIERS = (
-    "GOV-DIRECTION", "GOV-DECISIONS", "GOV-SPONSOR", "GOV-RISK",
-    "REL-TRUST", "REL-OPENNESS", "REL-ISSUES", "REL-CHANGE",
-    "DEL-SERVICE", "DEL-KPI", "DEL-IMPROVE", "DEL-RESOURCING",
-    "VAL-OUTCOMES", "VAL-COMMERCIAL", "VAL-INNOVATION", "VAL-SOCIAL",
+    "GOV-DIRECTION",
+    "GOV-DECISIONS",
+    "GOV-SPONSOR",
+    "GOV-RISK",
+    "REL-TRUST",
+    "REL-OPENNESS",
+    "REL-ISSUES",
+    "REL-CHANGE",
+    "DEL-SERVICE",
+    "DEL-KPI",
+    "DEL-IMPROVE",
+    "DEL-RESOURCING",
+    "VAL-OUTCOMES",
+    "VAL-COMMERCIAL",
+    "VAL-INNOVATION",
+    "VAL-SOCIAL",
 )
 DEMO_SECTIONS = (
-    "Leadership & Governance", "Relationship & Behaviours", "Delivery & Performance", "Value & Innovation",
+    "Leadership & Governance",
+    "Relationship & Behaviours",
+    "Delivery & Performance",
+    "Value & Innovation",
 )
 HEADER = [
-    "Section Name", "Value Code Identifier", "Description",
+    "Section Name",
+    "Value Code Identifier",
+    "Description",
     *(f"Evaluation Statement {n}" for n in range(1, 6)),
-    "Help Text", "Things That Matter",
+    "Help Text",
+    "Things That Matter",
 ]
 
 
@@ -105,8 +123,9 @@ def test_demo_library_parses_with_sixteen_codes_in_four_sections() -> None:
 def test_import_demo_library_stores_sections_codes_levels_and_things(store: Store) -> None:
     parsed = parse_library(DEMO)
     with store.sessions() as s, s.begin():
-        version = import_library(s, parsed, key="demo", name="Northwind–Contoso library", version="1.0",
-                                 source_name="library.csv")
+        version = import_library(
+            s, parsed, key="demo", name="Northwind–Contoso library", version="1.0", source_name="library.csv"
+        )
         version_id = version.id
 
     assert count(store, Library) == 1
@@ -121,9 +140,13 @@ def test_import_demo_library_stores_sections_codes_levels_and_things(store: Stor
         assert s.scalars(select(Section.name).order_by(Section.position)).all() == list(DEMO_SECTIONS)
         assert tuple(s.scalars(select(ValueCode.identifier).order_by(ValueCode.position))) == DEMO_IDENTIFIERS
         levels = s.execute(
-            select(ValueCode.identifier, ValueCodeLevel.level, ValueCodeLevel.label, ValueCodeLevel.statement,
-                   ValueCodeLevel.colour)
-            .join(ValueCode, ValueCode.id == ValueCodeLevel.value_code_id)
+            select(
+                ValueCode.identifier,
+                ValueCodeLevel.level,
+                ValueCodeLevel.label,
+                ValueCodeLevel.statement,
+                ValueCodeLevel.colour,
+            ).join(ValueCode, ValueCode.id == ValueCodeLevel.value_code_id)
         ).all()
         by_code = {code.identifier: code for code in parsed.value_codes}
         for identifier, level, label, statement, colour in levels:
@@ -149,7 +172,7 @@ def test_xlsx_library_reads_the_same_as_csv(tmp_path: Path) -> None:
     sheet.append([f"  {header.upper()} " for header in rows[0]])  # headers: any case, stray spaces
     for row in rows[1:9]:
         sheet.append(row)
-    sheet.append([])                                               # blank rows are skipped
+    sheet.append([])  # blank rows are skipped
     for row in rows[9:]:
         sheet.append(row)
     workbook.create_sheet("Notes").append(["only the first sheet is read"])
@@ -179,7 +202,7 @@ def test_xlsx_numbers_are_read_as_text(tmp_path: Path) -> None:
 
 def _without_column(rows: list[list[str]], column: str) -> list[list[str]]:
     position = rows[0].index(column)
-    return [row[:position] + row[position + 1:] for row in rows]
+    return [row[:position] + row[position + 1 :] for row in rows]
 
 
 Rows = list[list[str]]
@@ -214,9 +237,11 @@ BAD_FILES: dict[str, tuple[Callable[[Rows], Rows], str]] = {
         "first used in row 2",
     ),
     "duplicate statement": (
-        lambda rows: [*rows[:2],
-                      code_row("REL-OPEN", Evaluation_Statement_4="rel-open STATEMENT  at level 2."),
-                      *rows[3:]],
+        lambda rows: [
+            *rows[:2],
+            code_row("REL-OPEN", Evaluation_Statement_4="rel-open STATEMENT  at level 2."),
+            *rows[3:],
+        ],
         "library.csv, row 3, column 'Evaluation Statement 4': same text as 'Evaluation Statement 2'; "
         "the five statements of a Value Code must differ",
     ),
@@ -324,8 +349,12 @@ def test_blank_rows_extra_columns_labels_and_names(tmp_path: Path) -> None:
     rows = [
         header,
         [],
-        [*code_row("A", section="Delivery", Things_That_Matter=" Trust ;; trust;Delivery  focus "), "Ann",
-         "Getting there", ""],
+        [
+            *code_row("A", section="Delivery", Things_That_Matter=" Trust ;; trust;Delivery  focus "),
+            "Ann",
+            "Getting there",
+            "",
+        ],
         ["", "", "", "", "", "", "", "", "", "", "", "", ""],
         [*code_row("B", section=" delivery", Help_Text="", Things_That_Matter=""), "Bob", "", "Great"],
     ]
@@ -359,7 +388,7 @@ def test_export_round_trips_exactly(suffix: str, tmp_path: Path) -> None:
     first = demo.value_codes[0]
     tricky = replace(
         first,
-        help_text="Two lines,\nwith a \"quote\" and a comma",
+        help_text='Two lines,\nwith a "quote" and a comma',
         statements=("=SUM(A1:A2) is not a formula", "0042", *first.statements[2:]),
         labels=("Poor", "Fair", "OK", "Good", "Excellent"),
         things=("Trust",),
@@ -389,8 +418,9 @@ def test_reimporting_the_same_version_is_a_no_op(store: Store) -> None:
         first = import_library(s, parsed, key="demo", name="Demo", version="1.0", source_name="library.csv")
         first_id = first.id
     with store.sessions() as s, s.begin():
-        again = import_library(s, parse_library(DEMO), key="demo", name="Demo", version="1.0",
-                               source_name="renamed.csv")
+        again = import_library(
+            s, parse_library(DEMO), key="demo", name="Demo", version="1.0", source_name="renamed.csv"
+        )
         assert again.id == first_id
         assert again.source_name == "library.csv"
     assert count(store, LibraryVersion) == 1
@@ -427,8 +457,11 @@ def test_changed_content_under_the_same_version_is_refused(store: Store) -> None
 
 @pytest.mark.store
 def test_thing_order_within_a_code_is_not_content(store: Store, tmp_path: Path) -> None:
-    rows = [HEADER, code_row("A", Things_That_Matter="Trust; Delivery"),
-            code_row("B", Things_That_Matter="Delivery; Trust")]
+    rows = [
+        HEADER,
+        code_row("A", Things_That_Matter="Trust; Delivery"),
+        code_row("B", Things_That_Matter="Delivery; Trust"),
+    ]
     parsed = parse_library(write_csv(tmp_path / "library.csv", rows))
     with store.sessions() as s, s.begin():
         first = import_library(s, parsed, key="k", name="K", version="1", source_name=None)
@@ -451,11 +484,17 @@ def test_fingerprint_is_stable_and_content_sensitive() -> None:
 @pytest.mark.store
 def test_import_refuses_bad_names_and_load_refuses_unknown_versions(store: Store) -> None:
     parsed = parse_library(DEMO)
-    with pytest.raises(LibraryError, match=r"^library 'demo': library version is empty$"), \
-            store.sessions() as s, s.begin():
+    with (
+        pytest.raises(LibraryError, match=r"^library 'demo': library version is empty$"),
+        store.sessions() as s,
+        s.begin(),
+    ):
         import_library(s, parsed, key="demo", name="Demo", version=" ", source_name=None)
-    with pytest.raises(LibraryError, match=r"library key is too long \(101 characters; the limit is 100\)"), \
-            store.sessions() as s, s.begin():
+    with (
+        pytest.raises(LibraryError, match=r"library key is too long \(101 characters; the limit is 100\)"),
+        store.sessions() as s,
+        s.begin(),
+    ):
         import_library(s, parsed, key="k" * 101, name="Demo", version="1", source_name="x.csv")
     assert count(store, Library) == 0
     with pytest.raises(VmError, match="library version 999 does not exist"), store.sessions() as s:

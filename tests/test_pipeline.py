@@ -44,8 +44,10 @@ def _write_rows(path: Path, rows: list[list[str]]) -> None:
 
 def _counts(store: Store) -> dict[str, int]:
     with store.sessions() as s:
-        return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Participant, Evaluation, QuarantinedRow, Score)}
+        return {
+            model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Participant, Evaluation, QuarantinedRow, Score)
+        }
 
 
 def _edit_config(config_path: Path, change) -> None:  # type: ignore[no-untyped-def]
@@ -92,8 +94,15 @@ def test_no_personal_data_lands_anywhere(store: Store, demo_copy: Path) -> None:
     personal = {
         value
         for row in data
-        for name in ("RecipientEmail", "RecipientFirstName", "RecipientLastName", "IPAddress",
-                     "ExternalReference", "LocationLatitude", "LocationLongitude")
+        for name in (
+            "RecipientEmail",
+            "RecipientFirstName",
+            "RecipientLastName",
+            "IPAddress",
+            "ExternalReference",
+            "LocationLatitude",
+            "LocationLongitude",
+        )
         if (value := row[header.index(name)])
     }
     assert any("@" in v for v in personal)
@@ -117,9 +126,13 @@ def test_no_personal_data_lands_anywhere(store: Store, demo_copy: Path) -> None:
                         keep(v)
     landing = landing_pipeline(store.settings, "northwind-contoso")
     with landing.sql_client() as client:
-        tables = [t for (t,) in client.execute_sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            dataset_name(store.settings, "northwind-contoso"))]
+        tables = [
+            t
+            for (t,) in client.execute_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                dataset_name(store.settings, "northwind-contoso"),
+            )
+        ]
         assert "qualtrics_responses" in tables
         for table in tables:
             for row in client.execute_sql(f"SELECT * FROM {client.make_qualified_table_name(table)}"):
@@ -145,7 +158,7 @@ def test_the_same_export_twice_changes_nothing(store: Store, demo_copy: Path) ->
 def test_an_overlapping_export_does_not_duplicate(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
     header_rows, data = _read_rows(export)[:3], _data_rows(export)
-    early, late = data[: len(data) * 2 // 3], data[len(data) // 3:]
+    early, late = data[: len(data) * 2 // 3], data[len(data) // 3 :]
     _write_rows(export, header_rows + early)
     _run(store, demo_copy)
     _write_rows(export, header_rows + late)
@@ -163,32 +176,44 @@ def test_bad_rows_are_quarantined_with_reason_and_good_rows_kept(store: Store, d
     rows = _read_rows(export)
     tags = rows[0]
     q3, org, status = tags.index("Q3"), tags.index("Organisation"), tags.index("Status")
-    complete = [i for i, r in enumerate(rows) if i >= 3 and r[status] != "Survey Preview"
-                and r[tags.index("Finished")] == "True"]
+    complete = [
+        i
+        for i, r in enumerate(rows)
+        if i >= 3 and r[status] != "Survey Preview" and r[tags.index("Finished")] == "True"
+    ]
     bad_label, bad_number, bad_org = complete[:3]
-    rows[bad_label][q3] = "Excellent"      # not a level, label or statement
-    rows[bad_number][q3] = "7"             # a number outside 1..5
-    rows[bad_org][org] = "Fabrikam Ltd"    # matches no party: the whole response is kept aside
+    rows[bad_label][q3] = "Excellent"  # not a level, label or statement
+    rows[bad_number][q3] = "7"  # a number outside 1..5
+    rows[bad_org][org] = "Fabrikam Ltd"  # matches no party: the whole response is kept aside
     _write_rows(export, rows)
 
     result = _run(store, demo_copy)
 
     with store.sessions() as s:
-        quarantined = s.execute(select(QuarantinedRow).order_by(QuarantinedRow.source_row,
-                                                                QuarantinedRow.source_column)).scalars().all()
+        quarantined = (
+            s.execute(
+                select(QuarantinedRow).order_by(QuarantinedRow.source_row, QuarantinedRow.source_column)
+            )
+            .scalars()
+            .all()
+        )
     reasons = {(q.source_row, q.source_column): q for q in quarantined}
     assert all(q.source_file == "cycle-1.csv" for q in quarantined)
     label_row = reasons[(bad_label + 1, "Q3")]  # spreadsheet rows are 1-based
-    assert "is not a level 1–5" in label_row.reason and label_row.value == "Excellent"
+    assert "is not a level 1–5" in label_row.reason
+    assert label_row.value == "Excellent"
     assert "level above 5" in reasons[(bad_number + 1, "Q3")].reason
     fabrikam = [q for q in quarantined if q.source_row == bad_org + 1]
-    assert len(fabrikam) == 16 and "organisation 'Fabrikam Ltd' matches no party" in fabrikam[0].reason
+    assert len(fabrikam) == 16
+    assert "organisation 'Fabrikam Ltd' matches no party" in fabrikam[0].reason
     assert result.sources[0].quarantined == len(quarantined) == 18
     previews = sum(1 for r in rows[3:] if r[status] == "Survey Preview")
     assert result.sources[0].evaluations == 16 * (len(rows) - 3 - previews) - 18
 
 
-def test_an_unparseable_file_fails_that_source_and_keeps_what_is_stored(store: Store, demo_copy: Path) -> None:
+def test_an_unparseable_file_fails_that_source_and_keeps_what_is_stored(
+    store: Store, demo_copy: Path
+) -> None:
     _run(store, demo_copy)
     before = _counts(store)
     export = demo_copy.parent / "responses" / "cycle-1.csv"
@@ -204,7 +229,9 @@ def test_remodel_after_a_mapping_change_needs_no_files(store: Store, demo_copy: 
     assert first.sources[0].unmapped_roles
 
     def map_apprentices(data: dict) -> None:  # type: ignore[type-arg]
-        data["equivalences"].insert(0, {"party": "contoso", "role": "*Apprentice", "perspective": "front_line"})
+        data["equivalences"].insert(
+            0, {"party": "contoso", "role": "*Apprentice", "perspective": "front_line"}
+        )
 
     _edit_config(demo_copy, map_apprentices)
     shutil.rmtree(demo_copy.parent / "responses")
@@ -213,5 +240,7 @@ def test_remodel_after_a_mapping_change_needs_no_files(store: Store, demo_copy: 
     assert result.sources[0].unmapped_roles == {}
     assert result.sources[0].evaluations == first.sources[0].evaluations
     with store.engine.connect() as conn:
-        unmapped = conn.execute(text("SELECT count(*) FROM participant WHERE perspective_id IS NULL")).scalar()
+        unmapped = conn.execute(
+            text("SELECT count(*) FROM participant WHERE perspective_id IS NULL")
+        ).scalar()
     assert unmapped == 0

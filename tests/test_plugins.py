@@ -15,8 +15,7 @@ from vm_core import hookimpl, hookspecs
 from vm_core.plugins import DEFAULT_PLUGINS, collect_connectors, make_plugin_manager
 
 REPO = Path(__file__).resolve().parent.parent
-HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-         if hasattr(fn, "vm_spec")]
+HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "vm_spec")]
 
 
 def test_there_are_hooks() -> None:
@@ -83,18 +82,33 @@ def test_installed_package_is_discovered_by_entry_point(tmp_path: Path) -> None:
     """pip-install a tiny third-party connector package and see `vm` find it (and honour the allow-list)."""
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "tests" / "fixtures" / "vm-example-connector")],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO / "tests" / "fixtures" / "vm-example-connector"),
+        ],
+        check=True,
+        capture_output=True,
     )
     probe = "from vm_core.plugins import connectors; print(sorted(connectors()))"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}
     env.pop("VM_LOAD_PLUGINS")
-    everything = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    everything = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
     assert "example_jsonl" in everything.stdout
     env["VM_LOAD_PLUGINS"] = ""
     none = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert "example_jsonl" not in none.stdout
     env["VM_LOAD_PLUGINS"] = "example"
-    allowed = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    allowed = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
     assert "example_jsonl" in allowed.stdout

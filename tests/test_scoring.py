@@ -287,13 +287,35 @@ def seed_scenario(session: Session, **world_options: Any) -> World:
 
 
 def stored_rows(session: Session, cycle_id: int) -> list[tuple[Any, ...]]:
-    cols = [getattr(Score, c) for c in (
-        "value_code_id", "group_kind", "group_key", "party_id", "perspective_id", "n", "n_no_level",
-        "l1", "l2", "l3", "l4", "l5", "mean", "consensus", "agreement", "suppressed",
-    )]
-    return [tuple(r) for r in session.execute(
-        select(*cols).where(Score.cycle_id == cycle_id).order_by(Score.value_code_id, Score.group_kind,
-                                                                  Score.group_key))]
+    cols = [
+        getattr(Score, c)
+        for c in (
+            "value_code_id",
+            "group_kind",
+            "group_key",
+            "party_id",
+            "perspective_id",
+            "n",
+            "n_no_level",
+            "l1",
+            "l2",
+            "l3",
+            "l4",
+            "l5",
+            "mean",
+            "consensus",
+            "agreement",
+            "suppressed",
+        )
+    ]
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(*cols)
+            .where(Score.cycle_id == cycle_id)
+            .order_by(Score.value_code_id, Score.group_kind, Score.group_key)
+        )
+    ]
 
 
 def by_key(df: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -386,12 +408,23 @@ def test_suppressed_rows_store_no_numbers_and_the_check_constraint_holds(store: 
         # n = 4 < 5: only n and n_no_level are stored
         assert (row.n, row.n_no_level, row.suppressed) == (4, 0, True)
         assert (row.l1, row.l2, row.l3, row.l4, row.l5, row.mean, row.consensus, row.agreement) == (None,) * 8
-        nulls = s.scalar(select(func.count()).select_from(Score).where(
-            Score.suppressed.is_(True), Score.mean.is_(None), Score.l3.is_(None)))
+        nulls = s.scalar(
+            select(func.count())
+            .select_from(Score)
+            .where(Score.suppressed.is_(True), Score.mean.is_(None), Score.l3.is_(None))
+        )
         assert nulls == 8
 
-        values = {"cycle_id": world.cycle.id, "value_code_id": vc2, "group_kind": "party_perspective",
-                  "group_key": "x/y", "n": 4, "n_no_level": 0, "mean": 3.0, "suppressed": True}
+        values = {
+            "cycle_id": world.cycle.id,
+            "value_code_id": vc2,
+            "group_kind": "party_perspective",
+            "group_key": "x/y",
+            "n": 4,
+            "n_no_level": 0,
+            "mean": 3.0,
+            "suppressed": True,
+        }
         with pytest.raises(IntegrityError), s.begin_nested():
             s.execute(insert(Score), [values])
 
@@ -421,11 +454,18 @@ def test_complementary_suppression_when_exactly_one_cell_is_hidden(store: Store)
         got = by_key(read_scores(s))
     # VC2, client: cells 6, 5, 4 and no unmapped levels. With only client/frontline hidden,
     # client [0,0,5,6,4] − senior [0,0,0,4,2] − middle [0,0,1,2,2] = [0,0,4,0,0] would be its levels.
-    cells = ("client/senior", "client/middle", "client/frontline",
-             "supplier/senior", "supplier/middle", "supplier/frontline")
+    cells = (
+        "client/senior",
+        "client/middle",
+        "client/frontline",
+        "supplier/senior",
+        "supplier/middle",
+        "supplier/frontline",
+    )
     assert all(got[("VC2", c)]["suppressed"] for c in cells)
-    assert not any(got[("VC2", k)]["suppressed"] for k in ("all", "client", "supplier", "senior", "middle",
-                                                            "frontline"))
+    assert not any(
+        got[("VC2", k)]["suppressed"] for k in ("all", "client", "supplier", "senior", "middle", "frontline")
+    )
 
 
 @pytest.mark.store
@@ -460,14 +500,19 @@ def test_read_scores_masks_tampered_rows(store: Store) -> None:
             " consensus = 1.0, agreement = 'agreed' WHERE value_code_id = :vc AND group_key = :key"
         )
         # 1. a primary-suppressed cell (n 4) un-flagged with its true numbers: passes the CHECK
-        s.execute(tamper, {"f": False, "l3": 4, "l4": 0, "l5": 0, "mean": 3.0, "vc": vc2,
-                           "key": "client/frontline"})
+        s.execute(
+            tamper, {"f": False, "l3": 4, "l4": 0, "l5": 0, "mean": 3.0, "vc": vc2, "key": "client/frontline"}
+        )
         # 2. a complementary-suppressed cell (n 5 ≥ minimum) un-flagged: middle 9 − client/middle 5 would
         #    give the 4 supplier/middle respondents' levels
-        s.execute(tamper, {"f": False, "l3": 1, "l4": 2, "l5": 2, "mean": 4.2, "vc": vc2,
-                           "key": "client/middle"})
-        stored = s.execute(select(Score.suppressed, Score.mean).where(
-            Score.value_code_id == vc2, Score.group_key.in_(["client/frontline", "client/middle"]))).all()
+        s.execute(
+            tamper, {"f": False, "l3": 1, "l4": 2, "l5": 2, "mean": 4.2, "vc": vc2, "key": "client/middle"}
+        )
+        stored = s.execute(
+            select(Score.suppressed, Score.mean).where(
+                Score.value_code_id == vc2, Score.group_key.in_(["client/frontline", "client/middle"])
+            )
+        ).all()
         assert sorted(stored) == [(False, 3.0), (False, 4.2)]
         df = read_scores(s)
     got = by_key(df)
@@ -487,8 +532,9 @@ def test_read_scores_applies_a_minimum_raised_after_scoring(store: Store) -> Non
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
         score_cycle(s, world.cycle.id)
-        s.execute(text("UPDATE relationship SET min_group_size = 6 WHERE id = :id"),
-                  {"id": world.relationship.id})
+        s.execute(
+            text("UPDATE relationship SET min_group_size = 6 WHERE id = :id"), {"id": world.relationship.id}
+        )
         df = read_scores(s)
     small = df[df["n"] < 6]
     assert len(small) > 0
@@ -542,7 +588,14 @@ def test_format_scores(store: Store) -> None:
     shown = rows[("VC1", "all")]
     assert (shown["relationship"], shown["cycle"], shown["group_kind"]) == ("acme-bolt", "1", "all")
     assert [shown[c] for c in ("n", "l1", "l2", "l3", "l4", "l5", "suppressed")] == [
-        "32", "2", "5", "9", "12", "4", "false"]
+        "32",
+        "2",
+        "5",
+        "9",
+        "12",
+        "4",
+        "false",
+    ]
     assert float(shown["mean"]) == 3.34375
 
     data = json.loads(format_scores(df, "json"))
@@ -558,8 +611,11 @@ def test_format_scores(store: Store) -> None:
 
     table = format_scores(df, "table")
     assert "relationship acme-bolt" in table
-    line = next(x for x in table.splitlines() if "client/frontline" in x and x.split()[0] == "1"
-                and " VC2 " in f" {x} ")
+    line = next(
+        x
+        for x in table.splitlines()
+        if "client/frontline" in x and x.split()[0] == "1" and " VC2 " in f" {x} "
+    )
     assert "—" in line
     assert "yes" in line
     all_line = next(x for x in table.splitlines() if x.split()[:4] == ["1", "VC1", "all", "all"])

@@ -71,7 +71,9 @@ def init(directory: Path, key: str) -> None:
         _fail(exc)
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"Next: edit {directory / 'relationship.yaml'}, then `vm run {directory / 'relationship.yaml'}`")
+    click.echo(
+        f"Next: edit {directory / 'relationship.yaml'}, then `vm run {directory / 'relationship.yaml'}`"
+    )
 
 
 @main.group()
@@ -95,11 +97,15 @@ def library_import(file: Path, key: str, version: str, name: str | None) -> None
     try:
         parsed = lib.parse_library(file)
         with transaction(open_store(Settings.from_env())) as session:
-            lib.import_library(session, parsed, key=key, name=name or key, version=version, source_name=file.name)
+            lib.import_library(
+                session, parsed, key=key, name=name or key, version=version, source_name=file.name
+            )
     except VmError as exc:
         _fail(exc)
-    click.echo(f"imported {len(parsed.value_codes)} Value Codes in {len(parsed.sections)} sections "
-               f"as {key} {version}")
+    click.echo(
+        f"imported {len(parsed.value_codes)} Value Codes in {len(parsed.sections)} sections "
+        f"as {key} {version}"
+    )
 
 
 @library.command("export")
@@ -134,7 +140,8 @@ def library_list() -> None:
             select(Library.key, LibraryVersion.version, func.count(ValueCode.id))
             .join(LibraryVersion, LibraryVersion.library_id == Library.id)
             .join(ValueCode, ValueCode.library_version_id == LibraryVersion.id, isouter=True)
-            .group_by(Library.key, LibraryVersion.version).order_by(Library.key, LibraryVersion.version)
+            .group_by(Library.key, LibraryVersion.version)
+            .order_by(Library.key, LibraryVersion.version)
         ).all()
     for key, version, count in rows:
         click.echo(f"{key}  {version}  {count} Value Codes")
@@ -145,11 +152,17 @@ def library_list() -> None:
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
-@click.option("--remodel", is_flag=True,
-              help="Re-model from what was landed (after a mapping change), without reading the files.")
+@click.option(
+    "--remodel",
+    is_flag=True,
+    help="Re-model from what was landed (after a mapping change), without reading the files.",
+)
 @click.option("--force", is_flag=True, help="Re-ingest files even when unchanged since the last run.")
-@click.option("--no-prefect", is_flag=True,
-              help="Run the same steps in-process without Prefect (no API server start-up).")
+@click.option(
+    "--no-prefect",
+    is_flag=True,
+    help="Run the same steps in-process without Prefect (no API server start-up).",
+)
 def run(config: Path, cycles: tuple[int, ...], remodel: bool, force: bool, no_prefect: bool) -> None:
     """Run the flow for a relationship CONFIG: ingest, validate, store and score."""
     _run(config, list(cycles) or None, remodel, force, use_prefect=not no_prefect)
@@ -170,8 +183,10 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
         _fail(exc)
     failed = False
     if use_prefect:
-        click.echo("Starting the Prefect flow (a temporary local Prefect server starts unless PREFECT_API_URL "
-                   "is set; this takes ~20 s)…")
+        click.echo(
+            "Starting the Prefect flow (a temporary local Prefect server starts unless PREFECT_API_URL "
+            "is set; this takes ~20 s)…"
+        )
         from flows.run_relationship import run_relationship
 
         try:
@@ -192,8 +207,9 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
             pipeline.prepare(settings, config)
             for n in numbers:
                 click.echo(f"cycle {n}: ingesting…")
-                for line in cycle_lines(pipeline.run_cycle_locally(settings, config, n, remodel=remodel,
-                                                                   force=force)):
+                for line in cycle_lines(
+                    pipeline.run_cycle_locally(settings, config, n, remodel=remodel, force=force)
+                ):
                     click.echo(line)
         except VmError as exc:
             _fail(exc)
@@ -204,7 +220,9 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
 @main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Print Value Code scores per group. Groups below the minimum size show n only."""
     from vm_core.pipeline import open_store
@@ -229,9 +247,21 @@ def _start_app(port: int) -> None:
     import subprocess
 
     click.echo(f"Review app: http://127.0.0.1:{port}  (Ctrl+C to stop)")
-    cmd: list[Any] = [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
-                      "--server.address", "127.0.0.1", "--server.headless", "true",
-                      "--browser.gatherUsageStats", "false"]
+    cmd: list[Any] = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_SCRIPT),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise SystemExit(subprocess.call(cmd))
 
 

@@ -38,7 +38,7 @@ class PerspectiveConfig:
 @dataclass(frozen=True)
 class EquivalenceConfig:
     party: str | None  # None: any party
-    role: str          # shell-style wildcard pattern, case-insensitive
+    role: str  # shell-style wildcard pattern, case-insensitive
     perspective: str
 
 
@@ -95,7 +95,9 @@ class _Reader:
         path = f"{self.where}.{key}" if self.where else key
         return ConfigError(f"{self.file}: {path}: {message}")
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = True) -> Any:
+    def get(
+        self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = True
+    ) -> Any:
         if key not in self.data or self.data[key] is None:
             if default is not ...:
                 return default
@@ -166,7 +168,10 @@ def load_config(path: Path | str) -> RelationshipConfig:
         PerspectiveConfig(key=p.get("key", str), name=p.get("name", str)) for p in top.items("perspectives")
     )
     perspective_keys = {p.key for p in perspectives}
-    for kind, keys in (("parties", [p.key for p in parties]), ("perspectives", [p.key for p in perspectives])):
+    for kind, keys in (
+        ("parties", [p.key for p in parties]),
+        ("perspectives", [p.key for p in perspectives]),
+    ):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ConfigError(f"{file}: {kind}: duplicate key {dupes[0]!r}")
@@ -179,7 +184,9 @@ def load_config(path: Path | str) -> RelationshipConfig:
             raise e._fail("party", f"unknown party {party!r} (parties: {', '.join(sorted(party_keys))})")
         if perspective not in perspective_keys:
             raise e._fail("perspective", f"unknown perspective {perspective!r}")
-        equivalences.append(EquivalenceConfig(None if party == "*" else party, e.get("role", str), perspective))
+        equivalences.append(
+            EquivalenceConfig(None if party == "*" else party, e.get("role", str), perspective)
+        )
 
     levels_raw = top.get("levels", dict, default={})
     levels: dict[str, int | None] = {}

@@ -32,17 +32,17 @@ if TYPE_CHECKING:
 
 #: Columns of the long answer frame every connector's ``answers`` returns.
 ANSWER_COLUMNS: tuple[str, ...] = (
-    "source_key",     # the source's key in the configuration
-    "source_file",    # file name as received
-    "source_row",     # spreadsheet row number in that file (header rows included, 1-based)
+    "source_key",  # the source's key in the configuration
+    "source_file",  # file name as received
+    "source_row",  # spreadsheet row number in that file (header rows included, 1-based)
     "source_column",  # column header as written in the file, for error messages
-    "response_id",    # the source's own response id
-    "respondent_key", # HMAC pseudonym of the respondent (never the e-mail or id itself)
-    "organisation",   # raw organisation value, mapped to a party later (None if absent)
-    "role",           # raw role/level value, mapped to a perspective later (None if absent)
-    "value_code",     # Value Code identifier this answer is for
-    "value",          # raw answer cell as text (label or number); None when blank
-    "comment",        # free-text comment for this Value Code, if any
+    "response_id",  # the source's own response id
+    "respondent_key",  # HMAC pseudonym of the respondent (never the e-mail or id itself)
+    "organisation",  # raw organisation value, mapped to a party later (None if absent)
+    "role",  # raw role/level value, mapped to a perspective later (None if absent)
+    "value_code",  # Value Code identifier this answer is for
+    "value",  # raw answer cell as text (label or number); None when blank
+    "comment",  # free-text comment for this Value Code, if any
 )
 
 #: Columns every landed table has (and its primary key starts with), whatever else a connector keeps.
@@ -73,8 +73,8 @@ class ConnectorContext:
     relationship_key: str
     cycle: int
     secret: bytes
-    value_codes: Sequence[str]                   # identifiers of the cycle's library version
-    keep_columns: frozenset[str] = frozenset()   # personal-data columns the configuration keeps
+    value_codes: Sequence[str]  # identifiers of the cycle's library version
+    keep_columns: frozenset[str] = frozenset()  # personal-data columns the configuration keeps
     report: ExtractReport = field(default_factory=ExtractReport)
 
     def pseudonymise(self, respondent_id: str) -> str:

@@ -13,8 +13,19 @@ import pandera.pandas as pa
 
 #: Columns of the canonical evaluation frame (one row per respondent × Value Code in one cycle).
 EVALUATION_COLUMNS = (
-    "cycle", "respondent_key", "party", "role", "perspective", "value_code", "level", "comment",
-    "source_key", "source_file", "source_row", "source_column", "value",
+    "cycle",
+    "respondent_key",
+    "party",
+    "role",
+    "perspective",
+    "value_code",
+    "level",
+    "comment",
+    "source_key",
+    "source_file",
+    "source_row",
+    "source_column",
+    "value",
 )
 
 QUARANTINE_COLUMNS = ("source_key", "source_file", "source_row", "source_column", "value", "reason")

@@ -16,7 +16,9 @@ class SourceError(VmError):
 
     def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None):
         self.file, self.row, self.column, self.message = file, row, column, message
-        where = file + (f", row {row}" if row is not None else "") + (f", column {column!r}" if column else "")
+        where = (
+            file + (f", row {row}" if row is not None else "") + (f", column {column!r}" if column else "")
+        )
         super().__init__(f"{where}: {message}")
 
 

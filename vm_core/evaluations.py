@@ -31,59 +31,86 @@ BATCH = 50_000
 
 def _batches(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def _none(value: Any) -> Any:
     return None if value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
-def upsert_participants(session: Session, relationship: Relationship, evaluations: pd.DataFrame) -> dict[str, int]:
+def upsert_participants(
+    session: Session, relationship: Relationship, evaluations: pd.DataFrame
+) -> dict[str, int]:
     """Participants by respondent key (pseudonym) → id; party, role and perspective follow the newest data."""
-    party_ids = dict(session.execute(
-        select(Party.key, Party.id).where(Party.relationship_id == relationship.id)).all())
-    perspective_ids = dict(session.execute(
-        select(Perspective.key, Perspective.id).where(Perspective.relationship_id == relationship.id)
-    ).all())
+    party_ids = dict(
+        session.execute(select(Party.key, Party.id).where(Party.relationship_id == relationship.id)).all()
+    )
+    perspective_ids = dict(
+        session.execute(
+            select(Perspective.key, Perspective.id).where(Perspective.relationship_id == relationship.id)
+        ).all()
+    )
     people = evaluations.drop_duplicates("respondent_key", keep="last")
     wanted = {
         key: (party_ids[party], _none(role), perspective_ids.get(perspective) if _none(perspective) else None)
-        for key, party, role, perspective in people[["respondent_key", "party", "role", "perspective"]]
-        .itertuples(index=False)
+        for key, party, role, perspective in people[
+            ["respondent_key", "party", "role", "perspective"]
+        ].itertuples(index=False)
     }
     existing = {
         row.respondent_key: row
         for row in session.execute(
-            select(Participant.id, Participant.respondent_key, Participant.party_id, Participant.source_role,
-                   Participant.perspective_id).where(Participant.relationship_id == relationship.id)
+            select(
+                Participant.id,
+                Participant.respondent_key,
+                Participant.party_id,
+                Participant.source_role,
+                Participant.perspective_id,
+            ).where(Participant.relationship_id == relationship.id)
         )
     }
     new = [
-        {"relationship_id": relationship.id, "respondent_key": k, "party_id": p, "source_role": r,
-         "perspective_id": v}
-        for k, (p, r, v) in wanted.items() if k not in existing
+        {
+            "relationship_id": relationship.id,
+            "respondent_key": k,
+            "party_id": p,
+            "source_role": r,
+            "perspective_id": v,
+        }
+        for k, (p, r, v) in wanted.items()
+        if k not in existing
     ]
     changed = [
         {"pid": existing[k].id, "party_id": p, "source_role": r, "perspective_id": v}
         for k, (p, r, v) in wanted.items()
-        if k in existing and (existing[k].party_id, existing[k].source_role, existing[k].perspective_id) != (p, r, v)
+        if k in existing
+        and (existing[k].party_id, existing[k].source_role, existing[k].perspective_id) != (p, r, v)
     ]
     for batch in _batches(new):
         session.execute(insert(Participant), list(batch))
     if changed:
         table = Participant.__table__
-        stmt = (update(table).where(table.c.id == bindparam("pid"))  # type: ignore[arg-type]
-                .values(party_id=bindparam("party_id"), source_role=bindparam("source_role"),
-                        perspective_id=bindparam("perspective_id")))
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("pid"))  # type: ignore[arg-type]
+            .values(
+                party_id=bindparam("party_id"),
+                source_role=bindparam("source_role"),
+                perspective_id=bindparam("perspective_id"),
+            )
+        )
         for batch in _batches(changed):
             session.connection().execute(stmt, list(batch))
     keys = list(wanted)
     ids: dict[str, int] = {}
     for batch in _batches(keys, 5_000):
-        ids.update(session.execute(
-            select(Participant.respondent_key, Participant.id).where(
-                Participant.relationship_id == relationship.id, Participant.respondent_key.in_(batch))
-        ).all())
+        ids.update(
+            session.execute(
+                select(Participant.respondent_key, Participant.id).where(
+                    Participant.relationship_id == relationship.id, Participant.respondent_key.in_(batch)
+                )
+            ).all()
+        )
     return ids
 
 
@@ -96,47 +123,70 @@ def replace_source(
     quarantined: pd.DataFrame,
 ) -> None:
     """Replace this source's evaluations and quarantined rows in this cycle."""
-    session.execute(delete(Evaluation).where(Evaluation.cycle_id == cycle.id, Evaluation.source_key == source_key))
-    session.execute(delete(QuarantinedRow).where(
-        QuarantinedRow.cycle_id == cycle.id, QuarantinedRow.source_key == source_key))
+    session.execute(
+        delete(Evaluation).where(Evaluation.cycle_id == cycle.id, Evaluation.source_key == source_key)
+    )
+    session.execute(
+        delete(QuarantinedRow).where(
+            QuarantinedRow.cycle_id == cycle.id, QuarantinedRow.source_key == source_key
+        )
+    )
     if not evaluations.empty:
         participant_ids = upsert_participants(session, relationship, evaluations)
-        code_ids = dict(session.execute(
-            select(ValueCode.identifier, ValueCode.id).where(ValueCode.library_version_id == cycle.library_version_id)
-        ).all())
-        frame = pd.DataFrame({
-            "cycle_id": cycle.id,
-            "participant_id": evaluations["respondent_key"].map(participant_ids),
-            "value_code_id": evaluations["value_code"].map(code_ids),
-            "level": evaluations["level"].astype("object").where(evaluations["level"].notna(), None),
-            "comment": evaluations["comment"].astype("object").where(evaluations["comment"].notna(), None),
-            "source_key": source_key,
-            "source_row": evaluations["source_row"].astype(int),
-        })
+        code_ids = dict(
+            session.execute(
+                select(ValueCode.identifier, ValueCode.id).where(
+                    ValueCode.library_version_id == cycle.library_version_id
+                )
+            ).all()
+        )
+        frame = pd.DataFrame(
+            {
+                "cycle_id": cycle.id,
+                "participant_id": evaluations["respondent_key"].map(participant_ids),
+                "value_code_id": evaluations["value_code"].map(code_ids),
+                "level": evaluations["level"].astype("object").where(evaluations["level"].notna(), None),
+                "comment": evaluations["comment"]
+                .astype("object")
+                .where(evaluations["comment"].notna(), None),
+                "source_key": source_key,
+                "source_row": evaluations["source_row"].astype(int),
+            }
+        )
         # another source of the same cycle may have evaluated the same participant × Value Code: newest wins
         pairs = list(zip(frame["participant_id"].tolist(), frame["value_code_id"].tolist(), strict=True))
         for batch in _batches(pairs, 5_000) if _other_sources(session, cycle.id, source_key) else ():
-            session.execute(delete(Evaluation).where(
-                Evaluation.cycle_id == cycle.id,
-                tuple_(Evaluation.participant_id, Evaluation.value_code_id).in_(list(batch))))
+            session.execute(
+                delete(Evaluation).where(
+                    Evaluation.cycle_id == cycle.id,
+                    tuple_(Evaluation.participant_id, Evaluation.value_code_id).in_(list(batch)),
+                )
+            )
         records = frame.to_dict("records")
         for batch in _batches(records):
             session.execute(insert(Evaluation), list(batch))
     if not quarantined.empty:
         q = quarantined.astype("object").where(quarantined.notna(), None)
-        session.execute(insert(QuarantinedRow), [
-            {"cycle_id": cycle.id, **row} for row in q.to_dict("records")
-        ])
+        session.execute(
+            insert(QuarantinedRow), [{"cycle_id": cycle.id, **row} for row in q.to_dict("records")]
+        )
 
 
 def _other_sources(session: Session, cycle_id: int, source_key: str) -> bool:
-    return session.scalar(select(Evaluation.id).where(
-        Evaluation.cycle_id == cycle_id, Evaluation.source_key != source_key).limit(1)) is not None
+    return (
+        session.scalar(
+            select(Evaluation.id)
+            .where(Evaluation.cycle_id == cycle_id, Evaluation.source_key != source_key)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_load(session: Session, cycle: Cycle, source_key: str, **values: Any) -> SourceLoad:
-    load = session.scalar(select(SourceLoad).where(
-        SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source_key))
+    load = session.scalar(
+        select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source_key)
+    )
     if load is None:
         load = SourceLoad(cycle_id=cycle.id, source_key=source_key)
         session.add(load)
@@ -147,5 +197,6 @@ def record_load(session: Session, cycle: Cycle, source_key: str, **values: Any) 
 
 
 def previous_load(session: Session, cycle: Cycle, source_key: str) -> SourceLoad | None:
-    return session.scalar(select(SourceLoad).where(
-        SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source_key))
+    return session.scalar(
+        select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source_key)
+    )

@@ -38,7 +38,8 @@ def _destination(settings: Settings) -> Any:
     from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
     credentials = PostgresCredentials(
-        re.sub(r"^postgresql\+\w+://", "postgresql://", settings.database_url).split("?", 1)[0])
+        re.sub(r"^postgresql\+\w+://", "postgresql://", settings.database_url).split("?", 1)[0]
+    )
     credentials.password = credentials.password or ""  # trust/peer authentication has no password
     return dlt.destinations.postgres(credentials=credentials)
 

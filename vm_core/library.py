@@ -60,7 +60,13 @@ REQUIRED_COLUMNS: tuple[str, ...] = (COL_SECTION, COL_IDENTIFIER, COL_DESCRIPTIO
 OPTIONAL_COLUMNS: tuple[str, ...] = (COL_HELP, COL_THINGS, *LABEL_COLUMNS)
 #: Column order written by :func:`export_library`.
 EXPORT_COLUMNS: tuple[str, ...] = (
-    COL_SECTION, COL_IDENTIFIER, COL_DESCRIPTION, COL_HELP, *STATEMENT_COLUMNS, COL_THINGS, *LABEL_COLUMNS,
+    COL_SECTION,
+    COL_IDENTIFIER,
+    COL_DESCRIPTION,
+    COL_HELP,
+    *STATEMENT_COLUMNS,
+    COL_THINGS,
+    *LABEL_COLUMNS,
 )
 #: Other spellings accepted in a header (normalised form → canonical column).
 COLUMN_ALIASES: dict[str, str] = {
@@ -204,7 +210,7 @@ class _Table:
     """The header of one library file and the problems found so far."""
 
     file: str
-    index: dict[str, int]    # canonical column → cell position
+    index: dict[str, int]  # canonical column → cell position
     written: dict[str, str]  # canonical column → header as written
     errors: list[SourceError]
 
@@ -218,13 +224,25 @@ class _Table:
 
 def _read_header(file: str, header: Sequence[str]) -> _Table:
     if not any(header):
-        raise LibraryError([SourceError(
-            file, "no header row; the first row must name the columns " + ", ".join(REQUIRED_COLUMNS), row=1,
-        )])
+        raise LibraryError(
+            [
+                SourceError(
+                    file,
+                    "no header row; the first row must name the columns " + ", ".join(REQUIRED_COLUMNS),
+                    row=1,
+                )
+            ]
+        )
     if len(header) == 1 and THINGS_SEPARATOR in header[0]:
-        raise LibraryError([SourceError(
-            file, "the file is not comma-separated (it seems to use ';'); save it as CSV with commas", row=1,
-        )])
+        raise LibraryError(
+            [
+                SourceError(
+                    file,
+                    "the file is not comma-separated (it seems to use ';'); save it as CSV with commas",
+                    row=1,
+                )
+            ]
+        )
     table = _Table(file, {}, {}, [])
     for position, text in enumerate(header):
         column = _canonical_column(text) if text else None
@@ -236,8 +254,12 @@ def _read_header(file: str, header: Sequence[str]) -> _Table:
             continue
         table.index[column], table.written[column] = position, text
     table.errors.extend(
-        SourceError(file, "missing required column; a library needs " + ", ".join(REQUIRED_COLUMNS),
-                    row=1, column=column)
+        SourceError(
+            file,
+            "missing required column; a library needs " + ", ".join(REQUIRED_COLUMNS),
+            row=1,
+            column=column,
+        )
         for column in REQUIRED_COLUMNS
         if column not in table.index
     )
@@ -252,8 +274,12 @@ def _check_texts(table: _Table, row: int, statements: Sequence[str], labels: Seq
             continue
         key = normalise_text(text)
         if key in seen:
-            table.problem(row, column, f"same text as {table.written.get(seen[key], seen[key])!r}; "
-                                       "the five statements of a Value Code must differ")
+            table.problem(
+                row,
+                column,
+                f"same text as {table.written.get(seen[key], seen[key])!r}; "
+                "the five statements of a Value Code must differ",
+            )
         else:
             seen[key] = column
     for level, column, text in zip(LEVELS, LABEL_COLUMNS, labels, strict=True):
@@ -262,8 +288,12 @@ def _check_texts(table: _Table, row: int, statements: Sequence[str], labels: Seq
         key = normalise_text(text)
         other = seen.get(key)
         if other is not None and other != STATEMENT_COLUMNS[level - 1]:
-            table.problem(row, column, f"same text as {table.written.get(other, other)!r}; each level's "
-                                       "label and statement must differ from the other levels'")
+            table.problem(
+                row,
+                column,
+                f"same text as {table.written.get(other, other)!r}; each level's "
+                "label and statement must differ from the other levels'",
+            )
         else:
             seen.setdefault(key, column)
 
@@ -280,19 +310,27 @@ def _parse_row(
     identifier = table.value(cells, COL_IDENTIFIER)
     if identifier:
         if not IDENTIFIER_PATTERN.match(identifier):
-            table.problem(row, COL_IDENTIFIER, f"{identifier!r} is not a valid identifier; use 1–50 letters, "
-                                               "digits, '_', '.' or '-', starting with a letter or digit")
+            table.problem(
+                row,
+                COL_IDENTIFIER,
+                f"{identifier!r} is not a valid identifier; use 1–50 letters, "
+                "digits, '_', '.' or '-', starting with a letter or digit",
+            )
         folded = identifier.casefold()
         if folded in first_row:
-            table.problem(row, COL_IDENTIFIER,
-                          f"duplicate identifier {identifier!r}; first used in row {first_row[folded]}")
+            table.problem(
+                row,
+                COL_IDENTIFIER,
+                f"duplicate identifier {identifier!r}; first used in row {first_row[folded]}",
+            )
         else:
             first_row[folded] = row
 
     description = table.value(cells, COL_DESCRIPTION)
     if len(description) > MAX_DESCRIPTION:
-        table.problem(row, COL_DESCRIPTION,
-                      f"too long ({len(description)} characters); the limit is {MAX_DESCRIPTION}")
+        table.problem(
+            row, COL_DESCRIPTION, f"too long ({len(description)} characters); the limit is {MAX_DESCRIPTION}"
+        )
     section = table.value(cells, COL_SECTION)
     if len(section) > MAX_NAME:
         table.problem(row, COL_SECTION, f"too long ({len(section)} characters); the limit is {MAX_NAME}")
@@ -308,8 +346,11 @@ def _parse_row(
     for raw in table.value(cells, COL_THINGS).split(THINGS_SEPARATOR):
         thing = " ".join(raw.split())
         if len(thing) > MAX_NAME:
-            table.problem(row, COL_THINGS, f"a Thing That Matters is too long ({len(thing)} characters); "
-                                           f"the limit is {MAX_NAME}")
+            table.problem(
+                row,
+                COL_THINGS,
+                f"a Thing That Matters is too long ({len(thing)} characters); the limit is {MAX_NAME}",
+            )
         elif thing and thing not in things:
             things.append(thing)
 
@@ -491,10 +532,14 @@ def load_library_version(session: Session, library_version_id: int) -> ParsedLib
 
 def _check_names(key: str, name: str, version: str, where: str) -> None:
     problems = [
-        f"{what} is empty" if not value.strip()
+        f"{what} is empty"
+        if not value.strip()
         else f"{what} is too long ({len(value)} characters; the limit is {limit})"
-        for what, value, limit in (("library key", key, 100), ("library name", name, MAX_NAME),
-                                   ("library version", version, 50))
+        for what, value, limit in (
+            ("library key", key, 100),
+            ("library name", name, MAX_NAME),
+            ("library version", version, 50),
+        )
         if not value.strip() or len(value) > limit
     ]
     if problems:
@@ -522,11 +567,15 @@ def import_library(
     if existing is not None:
         if content_fingerprint(load_library_version(session, existing.id)) == content_fingerprint(parsed):
             return existing
-        raise LibraryError([SourceError(
-            where,
-            f"library {key!r} version {version!r} is already stored with different content; versions are "
-            "immutable, so import the changed library under a new version",
-        )])
+        raise LibraryError(
+            [
+                SourceError(
+                    where,
+                    f"library {key!r} version {version!r} is already stored with different content; versions are "
+                    "immutable, so import the changed library under a new version",
+                )
+            ]
+        )
 
     library = session.scalars(select(Library).where(Library.key == key)).one_or_none()
     if library is None:
@@ -551,19 +600,21 @@ def import_library(
     session.flush()  # ids in first-use order (the unit of work inserts in the order added)
 
     for position, code in enumerate(parsed.value_codes, start=1):
-        session.add(ValueCode(
-            library_version_id=library_version.id,
-            section_id=section_rows[code.section].id,
-            identifier=code.identifier,
-            description=code.description,
-            help_text=code.help_text,
-            position=position,
-            levels=[
-                ValueCodeLevel(level=level, label=label, statement=statement, colour=LEVEL_COLOURS[level])
-                for level, label, statement in zip(LEVELS, code.labels, code.statements, strict=True)
-            ],
-            things=[things[thing] for thing in code.things],
-        ))
+        session.add(
+            ValueCode(
+                library_version_id=library_version.id,
+                section_id=section_rows[code.section].id,
+                identifier=code.identifier,
+                description=code.description,
+                help_text=code.help_text,
+                position=position,
+                levels=[
+                    ValueCodeLevel(level=level, label=label, statement=statement, colour=LEVEL_COLOURS[level])
+                    for level, label, statement in zip(LEVELS, code.labels, code.statements, strict=True)
+                ],
+                things=[things[thing] for thing in code.things],
+            )
+        )
     session.flush()
     return library_version
 

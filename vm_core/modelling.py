@@ -10,13 +10,20 @@ import pandas as pd
 
 from vm_core.connector import ANSWER_COLUMNS
 from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, apply_contract
-from vm_core.mapping import UNRECOGNISED, LevelParser, PartyRule, PerspectiveRule, match_party, match_perspective
+from vm_core.mapping import (
+    UNRECOGNISED,
+    LevelParser,
+    PartyRule,
+    PerspectiveRule,
+    match_party,
+    match_perspective,
+)
 
 
 @dataclass(frozen=True)
 class Modelled:
-    evaluations: pd.DataFrame        # EVALUATION_COLUMNS, passed the contract
-    quarantined: pd.DataFrame        # QUARANTINE_COLUMNS
+    evaluations: pd.DataFrame  # EVALUATION_COLUMNS, passed the contract
+    quarantined: pd.DataFrame  # QUARANTINE_COLUMNS
     unmapped_roles: Counter[tuple[str, str]]  # (party, role) -> respondents whose role maps to no perspective
 
 
@@ -42,8 +49,12 @@ def model_answers(
     known = frame["value_code"].isin(set(value_codes))
     if not known.all():
         rows = frame[~known]
-        bad.append(_quarantine(rows, "Value Code " + rows["value_code"].astype(str)
-                               + " is not in this cycle's library version"))
+        bad.append(
+            _quarantine(
+                rows,
+                "Value Code " + rows["value_code"].astype(str) + " is not in this cycle's library version",
+            )
+        )
         frame = frame[known]
 
     organisations = frame["organisation"].dropna().unique()
@@ -54,8 +65,11 @@ def model_answers(
         rows = frame[no_party]
         names = ", ".join(r.party for r in parties)
         reason = rows["organisation"].map(
-            lambda o: "no organisation given" if pd.isna(o) or not str(o).strip()
-            else f"organisation {o!r} matches no party ({names})"
+            lambda o: (
+                "no organisation given"
+                if pd.isna(o) or not str(o).strip()
+                else f"organisation {o!r} matches no party ({names})"
+            )
         )
         bad.append(_quarantine(rows, reason))
         frame = frame[~no_party]
@@ -65,21 +79,33 @@ def model_answers(
         (p, r): match_perspective(p, None if pd.isna(r) else str(r), perspectives)
         for p, r in pairs.itertuples(index=False)
     }
-    frame = frame.assign(perspective=[perspective_of[k] for k in zip(frame["party"], frame["role"], strict=True)])
+    frame = frame.assign(
+        perspective=[perspective_of[k] for k in zip(frame["party"], frame["role"], strict=True)]
+    )
 
     value_pairs = frame[["value_code", "value"]].drop_duplicates()
     level_of = {
         (code, value): levels.parse(code, None if pd.isna(value) else str(value))
         for code, value in value_pairs.itertuples(index=False)
     }
-    parsed = pd.Series([level_of[k] for k in zip(frame["value_code"], frame["value"], strict=True)],
-                       index=frame.index, dtype="object")
+    parsed = pd.Series(
+        [level_of[k] for k in zip(frame["value_code"], frame["value"], strict=True)],
+        index=frame.index,
+        dtype="object",
+    )
     unrecognised = parsed == UNRECOGNISED
     if unrecognised.any():
         rows = frame[unrecognised]
-        bad.append(_quarantine(rows, "answer " + rows["value"].map(repr)
-                               + " is not a level 1–5, a level label or statement of "
-                               + rows["value_code"] + ", nor listed under `levels:`"))
+        bad.append(
+            _quarantine(
+                rows,
+                "answer "
+                + rows["value"].map(repr)
+                + " is not a level 1–5, a level label or statement of "
+                + rows["value_code"]
+                + ", nor listed under `levels:`",
+            )
+        )
         frame, parsed = frame[~unrecognised], parsed[~unrecognised]
     frame = frame.assign(cycle=cycle, level=pd.array(parsed.tolist(), dtype="Int64"))
 
@@ -89,9 +115,12 @@ def model_answers(
     people = good.drop_duplicates("respondent_key")
     unmapped = people[people["perspective"].isna()]
     unmapped_roles = Counter(
-        (str(p), "(no role)" if pd.isna(r) else str(r)) for p, r in zip(unmapped["party"], unmapped["role"],
-                                                                         strict=True)
+        (str(p), "(no role)" if pd.isna(r) else str(r))
+        for p, r in zip(unmapped["party"], unmapped["role"], strict=True)
     )
-    quarantined = pd.concat([b for b in bad if not b.empty], ignore_index=True) if any(
-        not b.empty for b in bad) else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+    quarantined = (
+        pd.concat([b for b in bad if not b.empty], ignore_index=True)
+        if any(not b.empty for b in bad)
+        else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+    )
     return Modelled(good.reset_index(drop=True), quarantined, unmapped_roles)

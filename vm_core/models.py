@@ -140,7 +140,7 @@ class ValueCodeLevel(Base):
     id: Mapped[intpk]
     value_code_id: Mapped[int] = mapped_column(ForeignKey("value_code.id", ondelete="CASCADE"))
     level: Mapped[int]
-    label: Mapped[str]       # short label shown on the scale, e.g. "Barely acceptable"
+    label: Mapped[str]  # short label shown on the scale, e.g. "Barely acceptable"
     statement: Mapped[text]  # the evaluation statement a respondent picks
     colour: Mapped[str] = mapped_column(String(20))
 
@@ -193,7 +193,9 @@ class PerspectiveEquivalence(Base):
     __tablename__ = "perspective_equivalence"
     id: Mapped[intpk]
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationship.id", ondelete="CASCADE"))
-    party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="CASCADE"))  # None: any party
+    party_id: Mapped[int | None] = mapped_column(
+        ForeignKey("party.id", ondelete="CASCADE")
+    )  # None: any party
     role_pattern: Mapped[str]
     perspective_id: Mapped[int] = mapped_column(ForeignKey("perspective.id", ondelete="CASCADE"))
     position: Mapped[int]
@@ -321,7 +323,9 @@ class Score(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     value_code_id: Mapped[int] = mapped_column(ForeignKey("value_code.id"))
     group_kind: Mapped[str] = mapped_column(String(20))
-    group_key: Mapped[str] = mapped_column(String(210))  # "all" | party key | perspective key | "party/perspective"
+    group_key: Mapped[str] = mapped_column(
+        String(210)
+    )  # "all" | party key | perspective key | "party/perspective"
     party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="CASCADE"))
     perspective_id: Mapped[int | None] = mapped_column(ForeignKey("perspective.id", ondelete="CASCADE"))
     n: Mapped[int]

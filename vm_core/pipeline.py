@@ -49,7 +49,7 @@ class SourceResult:
     cycle: int
     source_key: str
     file_name: str
-    status: str = "loaded"          # loaded | unchanged | remodelled | failed
+    status: str = "loaded"  # loaded | unchanged | remodelled | failed
     rows_read: int = 0
     rows_dropped: dict[str, int] = field(default_factory=dict)
     evaluations: int = 0
@@ -76,7 +76,8 @@ def prepare(settings: Settings, config: RelationshipConfig) -> None:
 
 def _cycle(session: Session, config: RelationshipConfig, number: int) -> tuple[Relationship, Cycle]:
     row = session.execute(
-        select(Relationship, Cycle).join(Cycle, Cycle.relationship_id == Relationship.id)
+        select(Relationship, Cycle)
+        .join(Cycle, Cycle.relationship_id == Relationship.id)
         .where(Relationship.key == config.key, Cycle.number == number)
     ).one_or_none()
     if row is None:
@@ -84,13 +85,22 @@ def _cycle(session: Session, config: RelationshipConfig, number: int) -> tuple[R
     return row[0], row[1]
 
 
-def _context(settings: Settings, config: RelationshipConfig, session: Session, cycle: Cycle,
-             source: SourceSpec) -> ConnectorContext:
-    codes = session.scalars(select(ValueCode.identifier).where(
-        ValueCode.library_version_id == cycle.library_version_id).order_by(ValueCode.position)).all()
+def _context(
+    settings: Settings, config: RelationshipConfig, session: Session, cycle: Cycle, source: SourceSpec
+) -> ConnectorContext:
+    codes = session.scalars(
+        select(ValueCode.identifier)
+        .where(ValueCode.library_version_id == cycle.library_version_id)
+        .order_by(ValueCode.position)
+    ).all()
     keep = frozenset(source.options.get("keep_columns", ()) or ())
-    return ConnectorContext(relationship_key=config.key, cycle=cycle.number, secret=settings.secret(),
-                            value_codes=list(codes), keep_columns=keep)
+    return ConnectorContext(
+        relationship_key=config.key,
+        cycle=cycle.number,
+        secret=settings.secret(),
+        value_codes=list(codes),
+        keep_columns=keep,
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -101,8 +111,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_load(settings: Settings, config: RelationshipConfig, cycle_number: int, source: SourceSpec,
-                 *, force: bool = False) -> SourceResult:
+def extract_load(
+    settings: Settings,
+    config: RelationshipConfig,
+    cycle_number: int,
+    source: SourceSpec,
+    *,
+    force: bool = False,
+) -> SourceResult:
     """Land the source file with dlt unless this exact file was already modelled for this cycle."""
     result = SourceResult(cycle_number, source.key, source.path.name)
     if not source.path.exists():
@@ -127,8 +143,16 @@ def extract_load(settings: Settings, config: RelationshipConfig, cycle_number: i
     result.rows_dropped = dict(ctx.report.dropped)
     with transaction(sessions) as session:
         _, cycle = _cycle(session, config, cycle_number)
-        record_load(session, cycle, source.key, connector=source.connector, file_name=source.path.name,
-                    sha256="", rows_read=result.rows_read, rows_dropped=sum(result.rows_dropped.values()))
+        record_load(
+            session,
+            cycle,
+            source.key,
+            connector=source.connector,
+            file_name=source.path.name,
+            sha256="",
+            rows_read=result.rows_read,
+            rows_dropped=sum(result.rows_dropped.values()),
+        )
     result.status = "landed"
     return result
 
@@ -143,8 +167,13 @@ def _source_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def model_source(settings: Settings, config: RelationshipConfig, cycle_number: int, source: SourceSpec,
-                 landed: SourceResult) -> SourceResult:
+def model_source(
+    settings: Settings,
+    config: RelationshipConfig,
+    cycle_number: int,
+    source: SourceSpec,
+    landed: SourceResult,
+) -> SourceResult:
     """Read the landed rows back, map and validate them, and replace the source's evaluations."""
     connector = get_connector(source.connector)
     sessions = open_store(settings)
@@ -155,24 +184,37 @@ def model_source(settings: Settings, config: RelationshipConfig, cycle_number: i
     frames = read_landed(settings, config.key, connector.landing_tables, cycle_number, source.key)
     answers = connector.answers(frames, source, ctx)
     modelled = model_answers(
-        answers, cycle=cycle_number, value_codes=ctx.value_codes, levels=LevelParser(config.levels, texts),
-        parties=party_rules(config), perspectives=perspective_rules(config),
+        answers,
+        cycle=cycle_number,
+        value_codes=ctx.value_codes,
+        levels=LevelParser(config.levels, texts),
+        parties=party_rules(config),
+        perspectives=perspective_rules(config),
     )
     result = landed
     result.evaluations = len(modelled.evaluations)
     result.quarantined = len(modelled.quarantined)
     result.participants = modelled.evaluations["respondent_key"].nunique() if len(modelled.evaluations) else 0
-    result.unmapped_roles = {f"{party}: {role}": n for (party, role), n in sorted(modelled.unmapped_roles.items())}
+    result.unmapped_roles = {
+        f"{party}: {role}": n for (party, role), n in sorted(modelled.unmapped_roles.items())
+    }
     sha = file_sha256(source.path) if source.path.exists() else ""
     with transaction(sessions) as session:
         relationship, cycle = _cycle(session, config, cycle_number)
         replace_source(session, relationship, cycle, source.key, modelled.evaluations, modelled.quarantined)
         previous = previous_load(session, cycle, source.key)
-        record_load(session, cycle, source.key, connector=source.connector, file_name=source.path.name,
-                    sha256=sha if landed.status != "remodelled" else (previous.sha256 if previous else ""),
-                    rows_read=landed.rows_read or (previous.rows_read if previous else 0),
-                    rows_dropped=sum(landed.rows_dropped.values()) or (previous.rows_dropped if previous else 0),
-                    evaluations=result.evaluations, quarantined=result.quarantined)
+        record_load(
+            session,
+            cycle,
+            source.key,
+            connector=source.connector,
+            file_name=source.path.name,
+            sha256=sha if landed.status != "remodelled" else (previous.sha256 if previous else ""),
+            rows_read=landed.rows_read or (previous.rows_read if previous else 0),
+            rows_dropped=sum(landed.rows_dropped.values()) or (previous.rows_dropped if previous else 0),
+            evaluations=result.evaluations,
+            quarantined=result.quarantined,
+        )
     if result.status == "landed":
         result.status = "loaded"
     return result
@@ -186,8 +228,14 @@ def score(settings: Settings, config: RelationshipConfig, cycle_number: int) -> 
     return summary.cells, summary.suppressed_cells
 
 
-def run_cycle_locally(settings: Settings, config: RelationshipConfig, cycle_number: int, *,
-                      remodel: bool = False, force: bool = False) -> CycleResult:
+def run_cycle_locally(
+    settings: Settings,
+    config: RelationshipConfig,
+    cycle_number: int,
+    *,
+    remodel: bool = False,
+    force: bool = False,
+) -> CycleResult:
     """The whole cycle without Prefect (used by tests and by the flow's tasks one step at a time)."""
     cycle_cfg = config.cycle(cycle_number)
     results = []

@@ -55,8 +55,10 @@ def collect_connectors(pm: pluggy.PluginManager) -> dict[str, Connector]:
 
     def register(connector: Connector) -> None:
         if not isinstance(connector, Connector):
-            raise TypeError(f"{connector!r} is not a connector (needs name, description, landing_tables, "
-                            "resources(), answers())")
+            raise TypeError(
+                f"{connector!r} is not a connector (needs name, description, landing_tables, "
+                "resources(), answers())"
+            )
         if connector.name in found:
             raise ValueError(f"two plugins register a connector named {connector.name!r}")
         found[connector.name] = connector

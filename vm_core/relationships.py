@@ -77,12 +77,18 @@ def sync_relationship(session: Session, config: RelationshipConfig) -> Relations
     session.flush()
 
     parties = _upsert_by_key(
-        session, Party, rel.id,
-        {p.key: {"name": p.name, "role": p.role, "match": list(p.match), "position": i}
-         for i, p in enumerate(config.parties)},
+        session,
+        Party,
+        rel.id,
+        {
+            p.key: {"name": p.name, "role": p.role, "match": list(p.match), "position": i}
+            for i, p in enumerate(config.parties)
+        },
     )
     perspectives = _upsert_by_key(
-        session, Perspective, rel.id,
+        session,
+        Perspective,
+        rel.id,
         {p.key: {"name": p.name, "position": i} for i, p in enumerate(config.perspectives)},
     )
     session.execute(delete(PerspectiveEquivalence).where(PerspectiveEquivalence.relationship_id == rel.id))
@@ -114,12 +120,14 @@ def sync_relationship(session: Session, config: RelationshipConfig) -> Relations
                         f"{config.path.name}: cycles[{c.number}].invited.{party_key}: "
                         f"unknown perspective {perspective_key!r}"
                     )
-                session.add(InvitedCount(
-                    cycle_id=cycle.id,
-                    party_id=parties[party_key].id,
-                    perspective_id=None if perspective_key == "all" else perspectives[perspective_key].id,
-                    invited=int(invited),
-                ))
+                session.add(
+                    InvitedCount(
+                        cycle_id=cycle.id,
+                        party_id=parties[party_key].id,
+                        perspective_id=None if perspective_key == "all" else perspectives[perspective_key].id,
+                        invited=int(invited),
+                    )
+                )
     session.flush()
     return rel
 

@@ -23,8 +23,10 @@ def cycle_lines(result: CycleResult) -> list[str]:
         )
     for role, n in sorted(unmapped_summary(result.sources).items()):
         lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
-    lines.append(f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
-                 "(groups below the minimum size, and groups that would let one be worked out)")
+    lines.append(
+        f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
+        "(groups below the minimum size, and groups that would let one be worked out)"
+    )
     return lines
 
 
@@ -42,5 +44,9 @@ def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
         f"{rows}\n\n"
         f"**Scores:** {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
         f"(fewer than {config.min_group_size} responses, or withheld so such a group cannot be worked out).\n"
-        + (f"\n**Unmapped roles** (counted in all/party, not in any perspective):{unmapped}\n" if unmapped else "")
+        + (
+            f"\n**Unmapped roles** (counted in all/party, not in any perspective):{unmapped}\n"
+            if unmapped
+            else ""
+        )
     )

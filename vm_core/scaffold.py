@@ -10,7 +10,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 def scaffold(directory: Path, key: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     targets = {
-        directory / "relationship.yaml": (TEMPLATES / "relationship.yaml").read_text(encoding="utf-8")
+        directory / "relationship.yaml": (TEMPLATES / "relationship.yaml")
+        .read_text(encoding="utf-8")
         .replace("__KEY__", key),
         directory / "library.csv": (TEMPLATES / "library.csv").read_text(encoding="utf-8"),
     }

@@ -21,20 +21,22 @@ from connectors.csv_long import settings
 from vm_core.connector import ConnectorContext, SourceSpec
 from vm_core.errors import ConfigError, SourceError
 
-SCHEMA = pa.schema([
-    pa.field("cycle", pa.int64(), nullable=False),
-    pa.field("source_key", pa.string(), nullable=False),
-    pa.field("source_file", pa.string(), nullable=False),
-    pa.field("source_row", pa.int64(), nullable=False),
-    pa.field("response_id", pa.string(), nullable=False),
-    pa.field("respondent_key", pa.string(), nullable=False),
-    pa.field("organisation", pa.string()),
-    pa.field("role", pa.string()),
-    pa.field("value_code", pa.string(), nullable=False),
-    pa.field("level", pa.string()),
-    pa.field("comment", pa.string()),
-    pa.field("submitted_at", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("cycle", pa.int64(), nullable=False),
+        pa.field("source_key", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("response_id", pa.string(), nullable=False),
+        pa.field("respondent_key", pa.string(), nullable=False),
+        pa.field("organisation", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("value_code", pa.string(), nullable=False),
+        pa.field("level", pa.string()),
+        pa.field("comment", pa.string()),
+        pa.field("submitted_at", pa.string()),
+    ]
+)
 
 
 def delimiter_option(source: SourceSpec) -> str | None:
@@ -42,14 +44,16 @@ def delimiter_option(source: SourceSpec) -> str | None:
     where = f"source {source.key!r}: options"
     unknown = sorted(set(source.options) - settings.OPTION_NAMES)
     if unknown:
-        raise ConfigError(f"{where}: unknown option {unknown[0]!r} for connector {settings.NAME!r} "
-                          f"(known: {', '.join(sorted(settings.OPTION_NAMES))})")
+        raise ConfigError(
+            f"{where}: unknown option {unknown[0]!r} for connector {settings.NAME!r} "
+            f"(known: {', '.join(sorted(settings.OPTION_NAMES))})"
+        )
     value = source.options.get("delimiter")
     if value is None:
         return None
     if isinstance(value, str):
         value = settings.DELIMITER_NAMES.get(value.lower(), value)
-    if not isinstance(value, str) or len(value) != 1 or value in "\"\r\n":
+    if not isinstance(value, str) or len(value) != 1 or value in '"\r\n':
         raise ConfigError(f"{where}.delimiter: must be one character such as ',' ';' or 'tab', not {value!r}")
     return value
 
@@ -70,8 +74,11 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
     records = iter_records(text, file, configured or detect_delimiter(text))
     header = next(records, None)
     if header is None or not any(c.strip() for c in header[1]):
-        raise SourceError(file, "the file is empty; row 1 must name the columns "
-                                f"({', '.join(settings.REQUIRED_COLUMNS)})", 1)
+        raise SourceError(
+            file,
+            f"the file is empty; row 1 must name the columns ({', '.join(settings.REQUIRED_COLUMNS)})",
+            1,
+        )
     written = header[1]
     index: dict[str, int] = {}
     for i, name in enumerate(written):
@@ -81,8 +88,13 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
         index.setdefault(key, i)
     for name in settings.REQUIRED_COLUMNS:
         if name not in index:
-            raise SourceError(file, f"required column {name!r} is missing (row 1 has: "
-                                    f"{', '.join(c for c in written if c.strip()) or 'nothing'})", 1, name)
+            raise SourceError(
+                file,
+                f"required column {name!r} is missing (row 1 has: "
+                f"{', '.join(c for c in written if c.strip()) or 'nothing'})",
+                1,
+                name,
+            )
     width = len(written)
     codes = {code.lower(): code for code in ctx.value_codes}
 
@@ -107,8 +119,9 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
         respondent_key = ctx.pseudonymise(respondent)
         if (respondent_key, code.lower()) in seen:
             first = seen[respondent_key, code.lower()]
-            raise SourceError(file, f"respondent already answered {code} in row {first}", row,
-                              written[index["value_code"]])
+            raise SourceError(
+                file, f"respondent already answered {code} in row {first}", row, written[index["value_code"]]
+            )
         seen[respondent_key, code.lower()] = row
         out["source_row"].append(row)
         out["respondent_key"].append(respondent_key)

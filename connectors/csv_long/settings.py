@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 NAME = "csv_long"
-DESCRIPTION = "Generic long CSV: one row per respondent × Value Code (respondent_id, organisation, role, " \
-              "value_code, level)"
+DESCRIPTION = (
+    "Generic long CSV: one row per respondent × Value Code (respondent_id, organisation, role, "
+    "value_code, level)"
+)
 
 TABLE = "csv_long_answers"
 PRIMARY_KEY = ("cycle", "source_key", "respondent_key", "value_code")

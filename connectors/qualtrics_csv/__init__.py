@@ -35,15 +35,17 @@ class _ParsedOnce:
         return self._export
 
 
-@dlt.resource(name=settings.RESPONSES_TABLE, primary_key=settings.RESPONSES_PRIMARY_KEY,
-              write_disposition="merge")
+@dlt.resource(
+    name=settings.RESPONSES_TABLE, primary_key=settings.RESPONSES_PRIMARY_KEY, write_disposition="merge"
+)
 def qualtrics_responses(parsed: _ParsedOnce) -> Iterator[Any]:
     """One row per response (preview/test dropped, personal data removed), as one Arrow table."""
     yield parsed.get().responses
 
 
-@dlt.resource(name=settings.COLUMNS_TABLE, primary_key=settings.COLUMNS_PRIMARY_KEY,
-              write_disposition="merge")
+@dlt.resource(
+    name=settings.COLUMNS_TABLE, primary_key=settings.COLUMNS_PRIMARY_KEY, write_disposition="merge"
+)
 def qualtrics_columns(parsed: _ParsedOnce) -> Iterator[Any]:
     """One row per column of the file: position, key, export tag, label, ImportId."""
     yield parsed.get().column_table

@@ -38,7 +38,7 @@ class Options:
     organisation_column: str | None
     role_column: str | None
     respondent_id: str | None
-    keep_columns: frozenset[str]      # lower-cased names
+    keep_columns: frozenset[str]  # lower-cased names
 
 
 def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
@@ -46,8 +46,10 @@ def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
     options = source.options
     unknown = sorted(set(options) - settings.OPTION_NAMES)
     if unknown:
-        raise ConfigError(f"{where}: unknown option {unknown[0]!r} for connector {settings.NAME!r} "
-                          f"(known: {', '.join(sorted(settings.OPTION_NAMES))})")
+        raise ConfigError(
+            f"{where}: unknown option {unknown[0]!r} for connector {settings.NAME!r} "
+            f"(known: {', '.join(sorted(settings.OPTION_NAMES))})"
+        )
     codes = {code.lower(): code for code in ctx.value_codes}
 
     def mapping(name: str) -> dict[str, str] | None:
@@ -59,11 +61,13 @@ def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
         result: dict[str, str] = {}
         for column, code in value.items():
             if not isinstance(column, str | int) or not isinstance(code, str):
-                raise ConfigError(f"{where}.{name}.{column}: must map a column name to a Value Code "
-                                  "identifier")
+                raise ConfigError(
+                    f"{where}.{name}.{column}: must map a column name to a Value Code identifier"
+                )
             if code.strip().lower() not in codes:
-                raise ConfigError(f"{where}.{name}.{column}: {code!r} is not a Value Code of this cycle's "
-                                  "library")
+                raise ConfigError(
+                    f"{where}.{name}.{column}: {code!r} is not a Value Code of this cycle's library"
+                )
             result[str(column)] = codes[code.strip().lower()]
         return result
 
@@ -93,13 +97,13 @@ def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
 
 @dataclass(frozen=True)
 class Column:
-    position: int               # 1-based, as a spreadsheet counts columns
-    key: str                    # ImportId (+ "#choiceId"), legacy row-1 name; unique within the file
-    export_tag: str             # row 1 as written
-    label: str                  # row 2 as written (localised: shown, never matched)
+    position: int  # 1-based, as a spreadsheet counts columns
+    key: str  # ImportId (+ "#choiceId"), legacy row-1 name; unique within the file
+    export_tag: str  # row 1 as written
+    label: str  # row 2 as written (localised: shown, never matched)
     import_id: str | None
-    field: str | None           # metadata field (settings.IMPORT_ID_FIELDS values) or None
-    legacy_name: str | None     # legacy export: the name row 2 gives a V-column
+    field: str | None  # metadata field (settings.IMPORT_ID_FIELDS values) or None
+    legacy_name: str | None  # legacy export: the name row 2 gives a V-column
 
     @property
     def display(self) -> str:
@@ -119,8 +123,9 @@ def _classify(tag: str, import_id: str | None, legacy: bool) -> tuple[str | None
     return settings.TAG_FIELDS.get(tag.strip()), None
 
 
-def make_columns(tags: Sequence[str], labels: Sequence[str], import_ids: Sequence[tuple[str, str] | None],
-                 legacy: bool) -> list[Column]:
+def make_columns(
+    tags: Sequence[str], labels: Sequence[str], import_ids: Sequence[tuple[str, str] | None], legacy: bool
+) -> list[Column]:
     """Columns with unique keys; ``import_ids`` holds (ImportId, choiceId) or None per column."""
     columns: list[Column] = []
     seen: Counter[str] = Counter()
@@ -140,18 +145,29 @@ def make_columns(tags: Sequence[str], labels: Sequence[str], import_ids: Sequenc
 
 def columns_from_landed(frame: pd.DataFrame) -> list[Column]:
     """The columns of a file, rebuilt from its landed ``qualtrics_columns`` rows."""
+
     def text(value: Any) -> str:
         return "" if value is None or pd.isna(value) else str(value)
 
     if frame.empty:  # nothing landed (the landing gives a frame without columns then)
         return []
-    landed = zip(frame["position"], frame["column_key"], frame["export_tag"], frame["label"],
-                 frame["import_id"], strict=True)
-    rows = [(int(position), text(key), text(tag), text(label), text(import_id) or None)
-            for position, key, tag, label, import_id in landed]
+    landed = zip(
+        frame["position"],
+        frame["column_key"],
+        frame["export_tag"],
+        frame["label"],
+        frame["import_id"],
+        strict=True,
+    )
+    rows = [
+        (int(position), text(key), text(tag), text(label), text(import_id) or None)
+        for position, key, tag, label, import_id in landed
+    ]
     legacy = not any(row[4] for row in rows)
-    return [Column(position, key, tag, label, import_id, *_classify(tag, import_id, legacy))
-            for position, key, tag, label, import_id in sorted(rows)]
+    return [
+        Column(position, key, tag, label, import_id, *_classify(tag, import_id, legacy))
+        for position, key, tag, label, import_id in sorted(rows)
+    ]
 
 
 def find_column(columns: Sequence[Column], name: str, file: str, option: str) -> Column:
@@ -159,26 +175,39 @@ def find_column(columns: Sequence[Column], name: str, file: str, option: str) ->
     for fold in (False, True):
         wanted = name.strip().lower() if fold else name.strip()
         for attribute in ("key", "import_id", "export_tag", "legacy_name"):
-            hits = [c for c in columns
-                    if (value := getattr(c, attribute)) and (value.lower() if fold else value) == wanted]
+            hits = [
+                c
+                for c in columns
+                if (value := getattr(c, attribute)) and (value.lower() if fold else value) == wanted
+            ]
             if len(hits) > 1:
                 keys = ", ".join(c.key for c in hits)
-                raise SourceError(file, f"options.{option}: {name!r} matches {len(hits)} columns ({keys}); "
-                                        "name one by its column key", 1, name)
+                raise SourceError(
+                    file,
+                    f"options.{option}: {name!r} matches {len(hits)} columns ({keys}); "
+                    "name one by its column key",
+                    1,
+                    name,
+                )
             if hits:
                 return hits[0]
-    raise SourceError(file, f"options.{option}: no column {name!r} in this export "
-                            "(looked for an ImportId, export tag or column key)", 1, name)
+    raise SourceError(
+        file,
+        f"options.{option}: no column {name!r} in this export "
+        "(looked for an ImportId, export tag or column key)",
+        1,
+        name,
+    )
 
 
 @dataclass(frozen=True)
 class ColumnRoles:
     """What happens to each column of a file when it lands."""
 
-    dedicated: dict[str, Column]        # field -> column landed as its own column
-    respondent: list[Column]            # candidates for the respondent identity, first non-blank wins
-    removed: list[Column]               # personal data, not landed
-    cells: list[Column]                 # landed inside ``cells``
+    dedicated: dict[str, Column]  # field -> column landed as its own column
+    respondent: list[Column]  # candidates for the respondent identity, first non-blank wins
+    removed: list[Column]  # personal data, not landed
+    cells: list[Column]  # landed inside ``cells``
 
 
 def column_roles(columns: Sequence[Column], options: Options, file: str) -> ColumnRoles:
@@ -188,11 +217,15 @@ def column_roles(columns: Sequence[Column], options: Options, file: str) -> Colu
         if column.field and column.field not in by_field:
             by_field[column.field] = column
     if settings.RESPONSE_ID not in by_field:
-        raise SourceError(file, "no ResponseId column (ImportId _recordId); export the responses with "
-                                "the response id included", 1)
+        raise SourceError(
+            file,
+            "no ResponseId column (ImportId _recordId); export the responses with the response id included",
+            1,
+        )
     dedicated = {f: c for f, c in by_field.items() if f in settings.DEDICATED_FIELDS}
-    configured = find_column(columns, options.respondent_id, file, "respondent_id") if options.respondent_id \
-        else None
+    configured = (
+        find_column(columns, options.respondent_id, file, "respondent_id") if options.respondent_id else None
+    )
     if configured:
         respondent = [configured, by_field[settings.RESPONSE_ID]]
     else:
@@ -233,15 +266,21 @@ class AnswerPlan:
     role: Column | None
 
 
-def plan_answers(columns: Sequence[Column], roles: ColumnRoles, options: Options,
-                 value_codes: Sequence[str], file: str) -> AnswerPlan:
+def plan_answers(
+    columns: Sequence[Column], roles: ColumnRoles, options: Options, value_codes: Sequence[str], file: str
+) -> AnswerPlan:
     """Which column answers / comments on which Value Code; every configured column must have landed."""
     removed = {c.position for c in roles.removed}
 
     def landed(column: Column, option: str) -> Column:
         if column.position in removed:
-            raise SourceError(file, f"options.{option}: column {column.display!r} holds personal data and is "
-                                    "not landed; list it in keep_columns to use it", 1, column.export_tag)
+            raise SourceError(
+                file,
+                f"options.{option}: column {column.display!r} holds personal data and is "
+                "not landed; list it in keep_columns to use it",
+                1,
+                column.export_tag,
+            )
         return column
 
     def resolve(name: str | None, option: str) -> Column | None:
@@ -253,16 +292,26 @@ def plan_answers(columns: Sequence[Column], roles: ColumnRoles, options: Options
     for name, code in options.comments.items():
         column = landed(find_column(columns, name, file, "comments"), "comments")
         if code in comments:
-            raise SourceError(file, f"options.comments: two columns ({comments[code].display}, "
-                                    f"{column.display}) are the comment of {code}", 1, column.export_tag)
+            raise SourceError(
+                file,
+                f"options.comments: two columns ({comments[code].display}, "
+                f"{column.display}) are the comment of {code}",
+                1,
+                column.export_tag,
+            )
         comments[code] = column
     questions: dict[str, Column] = {}
     if options.questions is not None:
         for name, code in options.questions.items():
             column = landed(find_column(columns, name, file, "questions"), "questions")
             if code in questions:
-                raise SourceError(file, f"options.questions: two columns ({questions[code].display}, "
-                                        f"{column.display}) answer {code}", 1, column.export_tag)
+                raise SourceError(
+                    file,
+                    f"options.questions: two columns ({questions[code].display}, "
+                    f"{column.display}) answer {code}",
+                    1,
+                    column.export_tag,
+                )
             questions[code] = column
     else:
         codes = {code.lower(): code for code in value_codes}
@@ -275,12 +324,19 @@ def plan_answers(columns: Sequence[Column], roles: ColumnRoles, options: Options
             if match is None:
                 continue
             if match in questions:
-                raise SourceError(file, f"two columns ({questions[match].display}, {column.display}) are "
-                                        f"named after Value Code {match}; map one in options.questions", 1,
-                                  column.export_tag)
+                raise SourceError(
+                    file,
+                    f"two columns ({questions[match].display}, {column.display}) are "
+                    f"named after Value Code {match}; map one in options.questions",
+                    1,
+                    column.export_tag,
+                )
             questions[match] = column
-    items = [PlanItem(code, questions.get(code), comments.get(code))
-             for code in value_codes if code in questions or code in comments]
+    items = [
+        PlanItem(code, questions.get(code), comments.get(code))
+        for code in value_codes
+        if code in questions or code in comments
+    ]
     return AnswerPlan(items, organisation, role)
 
 
@@ -288,35 +344,39 @@ def plan_answers(columns: Sequence[Column], roles: ColumnRoles, options: Options
 # Reading an export
 # --------------------------------------------------------------------------------------------------
 
-RESPONSES_SCHEMA = pa.schema([
-    pa.field("cycle", pa.int64(), nullable=False),
-    pa.field("source_key", pa.string(), nullable=False),
-    pa.field("source_file", pa.string(), nullable=False),
-    pa.field("source_row", pa.int64(), nullable=False),
-    pa.field("response_id", pa.string(), nullable=False),
-    pa.field("respondent_key", pa.string(), nullable=False),
-    pa.field("status", pa.string()),
-    pa.field("finished", pa.string()),
-    pa.field("recorded_date", pa.string()),
-    pa.field("cells", pa.string(), nullable=False),
-])
+RESPONSES_SCHEMA = pa.schema(
+    [
+        pa.field("cycle", pa.int64(), nullable=False),
+        pa.field("source_key", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("response_id", pa.string(), nullable=False),
+        pa.field("respondent_key", pa.string(), nullable=False),
+        pa.field("status", pa.string()),
+        pa.field("finished", pa.string()),
+        pa.field("recorded_date", pa.string()),
+        pa.field("cells", pa.string(), nullable=False),
+    ]
+)
 
-COLUMNS_SCHEMA = pa.schema([
-    pa.field("cycle", pa.int64(), nullable=False),
-    pa.field("source_key", pa.string(), nullable=False),
-    pa.field("position", pa.int64(), nullable=False),
-    pa.field("column_key", pa.string(), nullable=False),
-    pa.field("export_tag", pa.string()),
-    pa.field("label", pa.string()),
-    pa.field("import_id", pa.string()),
-])
+COLUMNS_SCHEMA = pa.schema(
+    [
+        pa.field("cycle", pa.int64(), nullable=False),
+        pa.field("source_key", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
+        pa.field("column_key", pa.string(), nullable=False),
+        pa.field("export_tag", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("import_id", pa.string()),
+    ]
+)
 
 
 @dataclass
 class Export:
     """A parsed export, ready to land: nothing personal left in the tables."""
 
-    responses: Any = None     # pa.Table with RESPONSES_SCHEMA
+    responses: Any = None  # pa.Table with RESPONSES_SCHEMA
     column_table: Any = None  # pa.Table with COLUMNS_SCHEMA
     rows_read: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
@@ -332,8 +392,9 @@ def _import_id(cell: str, file: str, tag: str) -> tuple[str, str] | None:
     except ValueError:
         value = None
     if not isinstance(value, dict) or not isinstance(value.get("ImportId"), str):
-        raise SourceError(file, f"ImportId cell is not ImportId JSON: {cell[:60]!r}", settings.HEADER_ROWS,
-                          tag)
+        raise SourceError(
+            file, f"ImportId cell is not ImportId JSON: {cell[:60]!r}", settings.HEADER_ROWS, tag
+        )
     if not value["ImportId"].strip():
         return None
     choice = value.get("choiceId")
@@ -361,13 +422,22 @@ def _header(records: Iterator[tuple[int, list[str]]], file: str) -> list[Column]
     elif len(rows) < settings.HEADER_ROWS or not _looks_like_import_ids(rows[2]):
         known = {"ResponseID", "StartDate", "EndDate", *settings.TAG_FIELDS}
         if not known.intersection(c.strip() for c in rows[0]):
-            raise SourceError(file, "not a Qualtrics response export: row 1 has neither Qualtrics export "
-                                    "tags (StartDate, ResponseId, ...) nor the legacy V1, V2, ... names", 1)
+            raise SourceError(
+                file,
+                "not a Qualtrics response export: row 1 has neither Qualtrics export "
+                "tags (StartDate, ResponseId, ...) nor the legacy V1, V2, ... names",
+                1,
+            )
         if len(rows) < settings.HEADER_ROWS:
-            raise SourceError(file, f"ends after row {len(rows)}; a Qualtrics export has 3 header rows",
-                              len(rows))
-        raise SourceError(file, "row 3 is not the ImportId row ({\"ImportId\":...} per column); export "
-                                "the responses again as CSV from Qualtrics (3 header rows)", 3)
+            raise SourceError(
+                file, f"ends after row {len(rows)}; a Qualtrics export has 3 header rows", len(rows)
+            )
+        raise SourceError(
+            file,
+            'row 3 is not the ImportId row ({"ImportId":...} per column); export '
+            "the responses again as CSV from Qualtrics (3 header rows)",
+            3,
+        )
     rows[0][0] = rows[0][0].lstrip("\ufeff")
     width = max((max((i + 1 for i, c in enumerate(r) if c.strip()), default=0) for r in rows), default=0)
     tags, labels, *rest = (fit_row(r, width, file, n + 1) for n, r in enumerate(rows))
@@ -412,8 +482,10 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
             continue  # an empty line is no response
         cells = fit_row(raw, width, file, row)
         export.rows_read += 1
-        kind = _row_kind(cells[status_col.position - 1] if status_col else "",
-                         cells[channel_col.position - 1] if channel_col else "")
+        kind = _row_kind(
+            cells[status_col.position - 1] if status_col else "",
+            cells[channel_col.position - 1] if channel_col else "",
+        )
         if kind:
             export.dropped[kind] += 1
             continue
@@ -421,8 +493,12 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
         if not response_id:
             raise SourceError(file, "response id is blank", row, response_col.export_tag)
         if response_id in seen:
-            raise SourceError(file, f"response {response_id} appears twice (first in row "
-                                    f"{seen[response_id]})", row, response_col.export_tag)
+            raise SourceError(
+                file,
+                f"response {response_id} appears twice (first in row {seen[response_id]})",
+                row,
+                response_col.export_tag,
+            )
         seen[response_id] = row
         identity = next(v for i in respondent_index if (v := cells[i].strip()) or i == respondent_index[-1])
         out["source_row"].append(row)
@@ -431,22 +507,30 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
         out["status"].append(cells[status_col.position - 1] if status_col else None)
         out["finished"].append(cells[finished_col.position - 1] if finished_col else None)
         out["recorded_date"].append(cells[recorded_col.position - 1] if recorded_col else None)
-        out["cells"].append(json.dumps({key: cells[i] for i, key in cell_index if cells[i].strip()},
-                                       ensure_ascii=False, separators=(",", ":")))
+        out["cells"].append(
+            json.dumps(
+                {key: cells[i] for i, key in cell_index if cells[i].strip()},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        )
     count = len(out["source_row"])
     out["cycle"] = [ctx.cycle] * count
     out["source_key"] = [source.key] * count
     out["source_file"] = [file] * count
     export.responses = pa.Table.from_pydict(out, schema=RESPONSES_SCHEMA)
-    export.column_table = pa.Table.from_pydict({
-        "cycle": [ctx.cycle] * width,
-        "source_key": [source.key] * width,
-        "position": [c.position for c in columns],
-        "column_key": [c.key for c in columns],
-        "export_tag": [c.export_tag for c in columns],
-        "label": [c.label for c in columns],
-        "import_id": [c.import_id for c in columns],
-    }, schema=COLUMNS_SCHEMA)
+    export.column_table = pa.Table.from_pydict(
+        {
+            "cycle": [ctx.cycle] * width,
+            "source_key": [source.key] * width,
+            "position": [c.position for c in columns],
+            "column_key": [c.key for c in columns],
+            "export_tag": [c.export_tag for c in columns],
+            "label": [c.label for c in columns],
+            "import_id": [c.import_id for c in columns],
+        },
+        schema=COLUMNS_SCHEMA,
+    )
     export.pii_removed = [c.display for c in roles.removed]
     return export
 
@@ -500,8 +584,12 @@ def long_answers(
     roles = column_roles(columns, options, file)
     plan = plan_answers(columns, roles, options, ctx.value_codes, file)
     if not plan.items:
-        raise SourceError(file, "no column maps to a Value Code: set options.questions, or give questions "
-                                "export tags equal to Value Code identifiers", 1)
+        raise SourceError(
+            file,
+            "no column maps to a Value Code: set options.questions, or give questions "
+            "export tags equal to Value Code identifiers",
+            1,
+        )
     responses = landed[settings.RESPONSES_TABLE]
     if responses.empty:
         return empty_answers()
@@ -510,8 +598,9 @@ def long_answers(
     dedicated = {c.position: settings.DEDICATED_FIELDS[f] for f, c in roles.dedicated.items()}
     per_item = (column for item in plan.items for column in (item.question, item.comment))
     wanted = [c for c in (plan.organisation, plan.role, *per_item) if c]
-    from_cells = _cell_values(responses["cells"],
-                              list(dict.fromkeys(c.key for c in wanted if c.position not in dedicated)))
+    from_cells = _cell_values(
+        responses["cells"], list(dict.fromkeys(c.key for c in wanted if c.position not in dedicated))
+    )
     nothing = pa.nulls(n, pa.string())
 
     def arrow(column: Column | None) -> Any:
@@ -532,16 +621,18 @@ def long_answers(
     def per_response(values: np.ndarray) -> np.ndarray:
         return np.repeat(values, m)
 
-    return answer_frame({
-        "source_key": np.full(n * m, source.key, dtype=object),
-        "source_file": per_response(texts(responses["source_file"])),
-        "source_row": per_response(responses["source_row"].to_numpy(dtype="int64")),
-        "source_column": np.tile(_objects([item.source_column for item in plan.items]), n),
-        "response_id": per_response(texts(responses["response_id"])),
-        "respondent_key": per_response(texts(responses["respondent_key"])),
-        "organisation": per_response(_arrow_objects(arrow(plan.organisation))),
-        "role": per_response(_arrow_objects(arrow(plan.role))),
-        "value_code": np.tile(_objects([item.value_code for item in plan.items]), n),
-        "value": matrix("question"),
-        "comment": matrix("comment"),
-    })
+    return answer_frame(
+        {
+            "source_key": np.full(n * m, source.key, dtype=object),
+            "source_file": per_response(texts(responses["source_file"])),
+            "source_row": per_response(responses["source_row"].to_numpy(dtype="int64")),
+            "source_column": np.tile(_objects([item.source_column for item in plan.items]), n),
+            "response_id": per_response(texts(responses["response_id"])),
+            "respondent_key": per_response(texts(responses["respondent_key"])),
+            "organisation": per_response(_arrow_objects(arrow(plan.organisation))),
+            "role": per_response(_arrow_objects(arrow(plan.role))),
+            "value_code": np.tile(_objects([item.value_code for item in plan.items]), n),
+            "value": matrix("question"),
+            "comment": matrix("comment"),
+        }
+    )

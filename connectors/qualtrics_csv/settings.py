@@ -62,10 +62,19 @@ LEGACY_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 #: fields holding personal data: never landed unless listed in ``keep_columns``
-PERSONAL_FIELDS = frozenset({
-    "IPAddress", "RecipientLastName", "RecipientFirstName", RECIPIENT_EMAIL, EXTERNAL_REFERENCE,
-    "LocationLatitude", "LocationLongitude", "LocationAccuracy", "Name",
-})
+PERSONAL_FIELDS = frozenset(
+    {
+        "IPAddress",
+        "RecipientLastName",
+        "RecipientFirstName",
+        RECIPIENT_EMAIL,
+        EXTERNAL_REFERENCE,
+        "LocationLatitude",
+        "LocationLongitude",
+        "LocationAccuracy",
+        "Name",
+    }
+)
 
 #: fields landed as their own columns of ``qualtrics_responses`` (so not repeated in ``cells``)
 DEDICATED_FIELDS: dict[str, str] = {
@@ -92,6 +101,13 @@ DUPLICATE_SEPARATOR = "~"
 #: key of a column without any header text (``_col7``)
 BLANK_KEY_PREFIX = "_col"
 
-OPTION_NAMES = frozenset({
-    "questions", "comments", "organisation_column", "role_column", "respondent_id", "keep_columns",
-})
+OPTION_NAMES = frozenset(
+    {
+        "questions",
+        "comments",
+        "organisation_column",
+        "role_column",
+        "respondent_id",
+        "keep_columns",
+    }
+)

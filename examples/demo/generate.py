@@ -93,8 +93,13 @@ COMMENT_BOXES = {"REL-TRUST": 17, "REL-OPENNESS": 18, "DEL-KPI": 19, "VAL-COMMER
 COMMENT_SHARE = 0.15  # share of respondents who write at least one comment
 
 # Answer choices. Cycles 1 and 3 are exported with labels, cycle 2 with numeric recodes.
-LEVEL_LABELS = ("1 - Barely acceptable", "2 - Some way to go", "3 - Acceptable", "4 - Good",
-                "5 - What good looks like")
+LEVEL_LABELS = (
+    "1 - Barely acceptable",
+    "2 - Some way to go",
+    "3 - Acceptable",
+    "4 - Good",
+    "5 - What good looks like",
+)
 NOT_APPLICABLE = "Not applicable"
 NOT_APPLICABLE_RECODE = "6"
 NA = 0  # how "Not applicable" is held internally (levels are 1..5)
@@ -166,33 +171,33 @@ PREVIEWS_PER_CYCLE = 2  # "Survey Preview" rows from testing the survey before i
 # --------------------------------------------------------------------------------------------------
 
 BACKGROUND = {  # plausible noise around 3.1–3.5, moderate spread, a little "Not applicable"
-    "GOV-DIRECTION":              (.03, .12, .38, .35, .10, .02),
-    "GOV-DECISIONS":              (.05, .17, .40, .28, .07, .03),
-    "GOV-SPONSOR":                (.02, .10, .35, .38, .13, .02),
-    "GOV-RISK":                   (.05, .18, .42, .25, .06, .04),
-    "REL-TRUST":                  (.04, .14, .36, .34, .10, .02),
-    "REL-OPENNESS":               (.04, .16, .40, .30, .08, .02),
-    "REL-ISSUES":                 (.05, .20, .40, .28, .05, .02),
-    "REL-CHANGE":                 (.05, .16, .40, .30, .07, .02),
-    "DEL-SERVICE":                (.02, .10, .34, .40, .12, .02),
-    "DEL-KPI":                    (.04, .16, .38, .30, .08, .04),
-    "DEL-IMPROVE":                (.05, .18, .38, .29, .08, .02),
-    "DEL-RESOURCING":             (.06, .18, .38, .28, .08, .02),
-    "VAL-OUTCOMES":               (.03, .12, .36, .36, .11, .02),
-    "VAL-COMMERCIAL":             (.05, .15, .38, .27, .07, .08),
-    "VAL-INNOVATION":             (.06, .17, .37, .28, .08, .04),
-    "VAL-SOCIAL":                 (.03, .12, .38, .32, .10, .05),
+    "GOV-DIRECTION": (0.03, 0.12, 0.38, 0.35, 0.10, 0.02),
+    "GOV-DECISIONS": (0.05, 0.17, 0.40, 0.28, 0.07, 0.03),
+    "GOV-SPONSOR": (0.02, 0.10, 0.35, 0.38, 0.13, 0.02),
+    "GOV-RISK": (0.05, 0.18, 0.42, 0.25, 0.06, 0.04),
+    "REL-TRUST": (0.04, 0.14, 0.36, 0.34, 0.10, 0.02),
+    "REL-OPENNESS": (0.04, 0.16, 0.40, 0.30, 0.08, 0.02),
+    "REL-ISSUES": (0.05, 0.20, 0.40, 0.28, 0.05, 0.02),
+    "REL-CHANGE": (0.05, 0.16, 0.40, 0.30, 0.07, 0.02),
+    "DEL-SERVICE": (0.02, 0.10, 0.34, 0.40, 0.12, 0.02),
+    "DEL-KPI": (0.04, 0.16, 0.38, 0.30, 0.08, 0.04),
+    "DEL-IMPROVE": (0.05, 0.18, 0.38, 0.29, 0.08, 0.02),
+    "DEL-RESOURCING": (0.06, 0.18, 0.38, 0.28, 0.08, 0.02),
+    "VAL-OUTCOMES": (0.03, 0.12, 0.36, 0.36, 0.11, 0.02),
+    "VAL-COMMERCIAL": (0.05, 0.15, 0.38, 0.27, 0.07, 0.08),
+    "VAL-INNOVATION": (0.06, 0.17, 0.37, 0.28, 0.08, 0.04),
+    "VAL-SOCIAL": (0.03, 0.12, 0.38, 0.32, 0.10, 0.05),
 }
 
 
 @dataclass(frozen=True)
 class Rule:
-    code: str         # Value Code (shell wildcard)
-    party: str        # "client", "supplier" or "*"
+    code: str  # Value Code (shell wildcard)
+    party: str  # "client", "supplier" or "*"
     perspective: str  # "senior", "middle", "front_line" or "*"
     cycles: tuple[int, ...]
     weights: tuple[float, ...]
-    deal: bool        # True: deal the group's answers from a shuffled deck with exactly these shares
+    deal: bool  # True: deal the group's answers from a shuffled deck with exactly these shares
     #                   (story rows: small groups show the pattern every time); False: draw each independently
 
 
@@ -200,19 +205,19 @@ ALL = (1, 2, 3)
 STORY = (
     #    Value Code        party       perspective   cycles  L1    L2    L3    L4    L5    N/A    deal
     # Senior leaders are divided on commercial fairness, within each party, every cycle.
-    Rule("VAL-COMMERCIAL", "*",        "senior",     ALL,   (.20, .30, .00, .30, .20, .00), deal=True),
+    Rule("VAL-COMMERCIAL", "*", "senior", ALL, (0.20, 0.30, 0.00, 0.30, 0.20, 0.00), deal=True),
     # Middle managers on both sides agree issue resolution is weak: low mean, high consensus.
-    Rule("REL-ISSUES",     "*",        "middle",     ALL,   (.10, .80, .10, .00, .00, .00), deal=True),
+    Rule("REL-ISSUES", "*", "middle", ALL, (0.10, 0.80, 0.10, 0.00, 0.00, 0.00), deal=True),
     # The parties see the KPIs a level apart (client ≈ 2.3, supplier ≈ 3.4), at every level.
-    Rule("DEL-KPI",        "client",   "*",          ALL,   (.10, .50, .40, .00, .00, .00), deal=True),
-    Rule("DEL-KPI",        "supplier", "*",          ALL,   (.00, .05, .50, .40, .05, .00), deal=True),
+    Rule("DEL-KPI", "client", "*", ALL, (0.10, 0.50, 0.40, 0.00, 0.00, 0.00), deal=True),
+    Rule("DEL-KPI", "supplier", "*", ALL, (0.00, 0.05, 0.50, 0.40, 0.05, 0.00), deal=True),
     # Openness improves cycle on cycle for everyone: ≈ 2.0 → 3.0 → 3.9.
-    Rule("REL-OPENNESS",   "*",        "*",          (1,),  (.20, .60, .20, .00, .00, .00), deal=True),
-    Rule("REL-OPENNESS",   "*",        "*",          (2,),  (.00, .20, .60, .20, .00, .00), deal=True),
-    Rule("REL-OPENNESS",   "*",        "*",          (3,),  (.00, .00, .25, .60, .15, .00), deal=True),
+    Rule("REL-OPENNESS", "*", "*", (1,), (0.20, 0.60, 0.20, 0.00, 0.00, 0.00), deal=True),
+    Rule("REL-OPENNESS", "*", "*", (2,), (0.00, 0.20, 0.60, 0.20, 0.00, 0.00), deal=True),
+    Rule("REL-OPENNESS", "*", "*", (3,), (0.00, 0.00, 0.25, 0.60, 0.15, 0.00), deal=True),
     # Background detail: the front line often cannot judge governance or commercials.
-    Rule("GOV-*",          "*",        "front_line", ALL,   (.04, .14, .38, .28, .06, .10), deal=False),
-    Rule("VAL-COMMERCIAL", "*",        "front_line", ALL,   (.05, .16, .36, .22, .05, .16), deal=False),
+    Rule("GOV-*", "*", "front_line", ALL, (0.04, 0.14, 0.38, 0.28, 0.06, 0.10), deal=False),
+    Rule("VAL-COMMERCIAL", "*", "front_line", ALL, (0.05, 0.16, 0.36, 0.22, 0.05, 0.16), deal=False),
 )
 
 # What the --verify step asserts (targets and tolerances of the story above).
@@ -229,134 +234,404 @@ TOLERANCE = 0.25
 # --------------------------------------------------------------------------------------------------
 
 COMMENTS = (
-    ("REL-TRUST", "low", "client", None,
-     "Trust took a knock after last spring’s council tax billing error. We still check Contoso’s figures "
-     "line by line before anything goes to members."),
-    ("REL-TRUST", "low", "supplier", None,
-     "Every conversation starts from the assumption that we’ve got something wrong. "
-     "Hard to build trust like that."),
-    ("REL-TRUST", "low", "*", None,
-     "Good relationships between individuals, but not between the two organisations."),
-    ("REL-TRUST", "mid", "*", None,
-     "Depends who you deal with. Some of my counterparts I’d trust with anything, others less so."),
-    ("REL-TRUST", "mid", "client", None,
-     "Better than it was, but one bad month and we’re back to exchanging formal letters."),
-    ("REL-TRUST", "mid", "supplier", None,
-     "Day to day it's fine.\nAt board level it still feels like we're being audited rather than partnered."),
+    (
+        "REL-TRUST",
+        "low",
+        "client",
+        None,
+        "Trust took a knock after last spring’s council tax billing error. We still check Contoso’s figures "
+        "line by line before anything goes to members.",
+    ),
+    (
+        "REL-TRUST",
+        "low",
+        "supplier",
+        None,
+        "Every conversation starts from the assumption that we’ve got something wrong. "
+        "Hard to build trust like that.",
+    ),
+    (
+        "REL-TRUST",
+        "low",
+        "*",
+        None,
+        "Good relationships between individuals, but not between the two organisations.",
+    ),
+    (
+        "REL-TRUST",
+        "mid",
+        "*",
+        None,
+        "Depends who you deal with. Some of my counterparts I’d trust with anything, others less so.",
+    ),
+    (
+        "REL-TRUST",
+        "mid",
+        "client",
+        None,
+        "Better than it was, but one bad month and we’re back to exchanging formal letters.",
+    ),
+    (
+        "REL-TRUST",
+        "mid",
+        "supplier",
+        None,
+        "Day to day it's fine.\nAt board level it still feels like we're being audited rather than partnered.",
+    ),
     ("REL-TRUST", "mid", "*", None, "Trust is there at working level, less so when money is involved."),
-    ("REL-TRUST", "high", "client", None,
-     "The Contoso team leads in the contact centre are brilliant – they ring us before a problem becomes "
-     "a complaint."),
-    ("REL-TRUST", "high", "supplier", None,
-     "Our Northwind counterparts stood by us during the system outage in January, which we won’t forget."),
-    ("REL-TRUST", "high", "*", None,
-     "I trust my opposite number completely.\nWe sort things out over a coffee, not through the contract."),
-    ("REL-OPENNESS", "low", "client", (1,),
-     "We only find out about problems at the monthly contract board, by which time it’s too late "
-     "to do anything."),
-    ("REL-OPENNESS", "low", "*", (1, 2),
-     "Information is shared on a “need to know” basis, and apparently we never need to know."),
-    ("REL-OPENNESS", "low", "supplier", (1, 2),
-     "We hear about the council’s transformation plans from the local paper, not from the council."),
-    ("REL-OPENNESS", "low", "*", None,
-     "Reports are sanitised before they reach us. I'd rather see the real numbers, warts and all."),
-    ("REL-OPENNESS", "mid", "*", (2,),
-     "The open-book review last autumn helped, but it felt like a one-off."),
-    ("REL-OPENNESS", "mid", "*", None,
-     "Getting better. The joint dashboard is a start, though it still takes weeks to get data out "
-     "of some teams."),
-    ("REL-OPENNESS", "mid", "client", (2, 3),
-     "More open than a year ago.\n\nStill some reluctance to share the detail behind the monthly report."),
-    ("REL-OPENNESS", "mid", "supplier", None,
-     "The council shares more than it used to, but budget decisions still arrive as a surprise."),
-    ("REL-OPENNESS", "high", "*", (3,),
-     "Open-book sessions since last summer have made a real difference.\nWe now see the same numbers at the "
-     "same time."),
+    (
+        "REL-TRUST",
+        "high",
+        "client",
+        None,
+        "The Contoso team leads in the contact centre are brilliant – they ring us before a problem becomes "
+        "a complaint.",
+    ),
+    (
+        "REL-TRUST",
+        "high",
+        "supplier",
+        None,
+        "Our Northwind counterparts stood by us during the system outage in January, which we won’t forget.",
+    ),
+    (
+        "REL-TRUST",
+        "high",
+        "*",
+        None,
+        "I trust my opposite number completely.\nWe sort things out over a coffee, not through the contract.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "client",
+        (1,),
+        "We only find out about problems at the monthly contract board, by which time it’s too late "
+        "to do anything.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "*",
+        (1, 2),
+        "Information is shared on a “need to know” basis, and apparently we never need to know.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "supplier",
+        (1, 2),
+        "We hear about the council’s transformation plans from the local paper, not from the council.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "*",
+        None,
+        "Reports are sanitised before they reach us. I'd rather see the real numbers, warts and all.",
+    ),
+    (
+        "REL-OPENNESS",
+        "mid",
+        "*",
+        (2,),
+        "The open-book review last autumn helped, but it felt like a one-off.",
+    ),
+    (
+        "REL-OPENNESS",
+        "mid",
+        "*",
+        None,
+        "Getting better. The joint dashboard is a start, though it still takes weeks to get data out "
+        "of some teams.",
+    ),
+    (
+        "REL-OPENNESS",
+        "mid",
+        "client",
+        (2, 3),
+        "More open than a year ago.\n\nStill some reluctance to share the detail behind the monthly report.",
+    ),
+    (
+        "REL-OPENNESS",
+        "mid",
+        "supplier",
+        None,
+        "The council shares more than it used to, but budget decisions still arrive as a surprise.",
+    ),
+    (
+        "REL-OPENNESS",
+        "high",
+        "*",
+        (3,),
+        "Open-book sessions since last summer have made a real difference.\nWe now see the same numbers at the "
+        "same time.",
+    ),
     ("REL-OPENNESS", "high", "*", (2, 3), "Night and day compared with the first years of the contract 👍"),
-    ("REL-OPENNESS", "high", "supplier", None,
-     "People now raise bad news early, which is exactly what the council asked us to do."),
-    ("REL-OPENNESS", "high", "client", (3,),
-     "Contoso now shares its own risk register with us. Two years ago that would have been unthinkable."),
-    ("DEL-KPI", "low", "client", None,
-     "The KPIs are all “green” but residents still wait six weeks for a benefits decision. We are measuring "
-     "the wrong things."),
-    ("DEL-KPI", "low", "client", None,
-     "KPI 7 (calls answered within 60 seconds) is met by answering and then transferring. It says nothing "
-     "about whether the problem was solved."),
-    ("DEL-KPI", "low", "client", None,
-     "Half of the measures were written in 2020 and nobody can remember why."),
-    ("DEL-KPI", "low", "*", None,
-     "The performance report lands on day 20 of the following month, far too late to act on."),
-    ("DEL-KPI", "low", "supplier", None,
-     "KPIs get changed mid-year without a change note. Then we're told we've failed them 🙄"),
-    ("DEL-KPI", "mid", "client", None,
-     "The numbers are accurate, I think, but they don't match what I hear from residents."),
-    ("DEL-KPI", "mid", "supplier", None,
-     "Some KPIs depend on things outside our control, e.g. processing times wait on the council’s own "
-     "verification checks."),
-    ("DEL-KPI", "mid", "*", None,
-     "We spend more time arguing about how a KPI is calculated than improving the service behind it."),
-    ("DEL-KPI", "mid", "client", None,
-     "Most measures are fine; the complaints KPI should count reopened cases, though."),
-    ("DEL-KPI", "mid", "supplier", None,
-     "The KPIs are fine. The monthly report that goes with them is 40 pages long, and nobody reads it."),
-    ("DEL-KPI", "high", "supplier", None,
-     "We hit 47 of 52 KPIs last quarter and the whole meeting was about the five we missed."),
-    ("DEL-KPI", "high", "supplier", None,
-     "The regime is demanding but fair, and the figures speak for themselves:\nfirst-contact resolution is "
-     "up from 68% to 74%."),
-    ("DEL-KPI", "high", "*", None,
-     "Clear measures, reported on time, and discussed properly at the ops meeting."),
-    ("VAL-COMMERCIAL", "low", "client", None,
-     "The gainshare mechanism has never paid out. Every change request costs more than we budgeted for."),
-    ("VAL-COMMERCIAL", "low", "client", None,
-     "We are paying for change requests that should be business as usual under the contract."),
-    ("VAL-COMMERCIAL", "low", "supplier", None,
-     "Customer contact is loss-making for us, and the indexation clause hasn’t kept up with wage inflation."),
-    ("VAL-COMMERCIAL", "low", "supplier", (1,),
-     "Margins are thin, and every change request turns into a negotiation.\nIt isn't sustainable for "
-     "another seven years."),
-    ("VAL-COMMERCIAL", "mid", "*", None,
-     "Commercially it's okay, though change control is slow and nobody owns the pipeline."),
-    ("VAL-COMMERCIAL", "low", "client", None,
-     "Indexation has pushed the annual charge up by 14% in two years, while our own budget has been cut."),
-    ("VAL-COMMERCIAL", "mid", "client", None,
-     "Value for money is about what we expected. The problem is the cost of anything outside the core "
-     "specification."),
-    ("VAL-COMMERCIAL", "mid", "supplier", None,
-     "We make a modest return overall, but the IT tower subsidises customer contact, which isn't healthy "
-     "in the long term."),
-    ("VAL-COMMERCIAL", "mid", "*", None,
-     "Hard to judge from where I sit; the commercial side is handled well above my pay grade."),
-    ("VAL-COMMERCIAL", "high", "supplier", None,
-     "The contract pays fairly for what we do, and the council pays on time, which matters."),
-    ("VAL-COMMERCIAL", "high", "client", None,
-     "Good value compared with bringing the service back in-house, and the benchmarking backs that up."),
-    ("VAL-COMMERCIAL", "high", "supplier", None,
-     "A fair deal on both sides. Hard-nosed negotiations, but honest ones."),
-    ("VAL-COMMERCIAL", "high", "*", (2, 3),
-     "The re-baselining last year was tough, but it was fair, and the gainshare on the IT refresh "
-     "paid out 💷"),
-    ("VAL-COMMERCIAL", "high", "client", None,
-     "The savings are real: £4.2m a year, as promised in the business case."),
-    ("REL-OPENNESS", "low", "supplier", None,
-     "We find out about policy changes after they've been announced to residents, and then get the calls."),
-    ("REL-OPENNESS", "low", "client", None,
-     "Asking for the underlying data feels like pulling teeth. Why does a simple extract need a "
-     "change request?"),
+    (
+        "REL-OPENNESS",
+        "high",
+        "supplier",
+        None,
+        "People now raise bad news early, which is exactly what the council asked us to do.",
+    ),
+    (
+        "REL-OPENNESS",
+        "high",
+        "client",
+        (3,),
+        "Contoso now shares its own risk register with us. Two years ago that would have been unthinkable.",
+    ),
+    (
+        "DEL-KPI",
+        "low",
+        "client",
+        None,
+        "The KPIs are all “green” but residents still wait six weeks for a benefits decision. We are measuring "
+        "the wrong things.",
+    ),
+    (
+        "DEL-KPI",
+        "low",
+        "client",
+        None,
+        "KPI 7 (calls answered within 60 seconds) is met by answering and then transferring. It says nothing "
+        "about whether the problem was solved.",
+    ),
+    (
+        "DEL-KPI",
+        "low",
+        "client",
+        None,
+        "Half of the measures were written in 2020 and nobody can remember why.",
+    ),
+    (
+        "DEL-KPI",
+        "low",
+        "*",
+        None,
+        "The performance report lands on day 20 of the following month, far too late to act on.",
+    ),
+    (
+        "DEL-KPI",
+        "low",
+        "supplier",
+        None,
+        "KPIs get changed mid-year without a change note. Then we're told we've failed them 🙄",
+    ),
+    (
+        "DEL-KPI",
+        "mid",
+        "client",
+        None,
+        "The numbers are accurate, I think, but they don't match what I hear from residents.",
+    ),
+    (
+        "DEL-KPI",
+        "mid",
+        "supplier",
+        None,
+        "Some KPIs depend on things outside our control, e.g. processing times wait on the council’s own "
+        "verification checks.",
+    ),
+    (
+        "DEL-KPI",
+        "mid",
+        "*",
+        None,
+        "We spend more time arguing about how a KPI is calculated than improving the service behind it.",
+    ),
+    (
+        "DEL-KPI",
+        "mid",
+        "client",
+        None,
+        "Most measures are fine; the complaints KPI should count reopened cases, though.",
+    ),
+    (
+        "DEL-KPI",
+        "mid",
+        "supplier",
+        None,
+        "The KPIs are fine. The monthly report that goes with them is 40 pages long, and nobody reads it.",
+    ),
+    (
+        "DEL-KPI",
+        "high",
+        "supplier",
+        None,
+        "We hit 47 of 52 KPIs last quarter and the whole meeting was about the five we missed.",
+    ),
+    (
+        "DEL-KPI",
+        "high",
+        "supplier",
+        None,
+        "The regime is demanding but fair, and the figures speak for themselves:\nfirst-contact resolution is "
+        "up from 68% to 74%.",
+    ),
+    (
+        "DEL-KPI",
+        "high",
+        "*",
+        None,
+        "Clear measures, reported on time, and discussed properly at the ops meeting.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "client",
+        None,
+        "The gainshare mechanism has never paid out. Every change request costs more than we budgeted for.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "client",
+        None,
+        "We are paying for change requests that should be business as usual under the contract.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "supplier",
+        None,
+        "Customer contact is loss-making for us, and the indexation clause hasn’t kept up with wage inflation.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "supplier",
+        (1,),
+        "Margins are thin, and every change request turns into a negotiation.\nIt isn't sustainable for "
+        "another seven years.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "mid",
+        "*",
+        None,
+        "Commercially it's okay, though change control is slow and nobody owns the pipeline.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "client",
+        None,
+        "Indexation has pushed the annual charge up by 14% in two years, while our own budget has been cut.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "mid",
+        "client",
+        None,
+        "Value for money is about what we expected. The problem is the cost of anything outside the core "
+        "specification.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "mid",
+        "supplier",
+        None,
+        "We make a modest return overall, but the IT tower subsidises customer contact, which isn't healthy "
+        "in the long term.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "mid",
+        "*",
+        None,
+        "Hard to judge from where I sit; the commercial side is handled well above my pay grade.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "high",
+        "supplier",
+        None,
+        "The contract pays fairly for what we do, and the council pays on time, which matters.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "high",
+        "client",
+        None,
+        "Good value compared with bringing the service back in-house, and the benchmarking backs that up.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "high",
+        "supplier",
+        None,
+        "A fair deal on both sides. Hard-nosed negotiations, but honest ones.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "high",
+        "*",
+        (2, 3),
+        "The re-baselining last year was tough, but it was fair, and the gainshare on the IT refresh "
+        "paid out 💷",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "high",
+        "client",
+        None,
+        "The savings are real: £4.2m a year, as promised in the business case.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "supplier",
+        None,
+        "We find out about policy changes after they've been announced to residents, and then get the calls.",
+    ),
+    (
+        "REL-OPENNESS",
+        "low",
+        "client",
+        None,
+        "Asking for the underlying data feels like pulling teeth. Why does a simple extract need a "
+        "change request?",
+    ),
     ("REL-OPENNESS", "low", "*", (1,), "Too much happens in side conversations between the two directors."),
-    ("REL-OPENNESS", "high", "*", (3,),
-     "The joint weekly huddle works well: short, honest, and problems get an owner there and then."),
-    ("REL-OPENNESS", "high", "client", (2, 3),
-     "Contoso flagged the backlog in benefits processing before we noticed it. That's a first."),
-    ("REL-TRUST", "high", "supplier", None,
-     "The council's service managers treat us as colleagues. Most of the time you wouldn't know who works "
-     "for whom."),
+    (
+        "REL-OPENNESS",
+        "high",
+        "*",
+        (3,),
+        "The joint weekly huddle works well: short, honest, and problems get an owner there and then.",
+    ),
+    (
+        "REL-OPENNESS",
+        "high",
+        "client",
+        (2, 3),
+        "Contoso flagged the backlog in benefits processing before we noticed it. That's a first.",
+    ),
+    (
+        "REL-TRUST",
+        "high",
+        "supplier",
+        None,
+        "The council's service managers treat us as colleagues. Most of the time you wouldn't know who works "
+        "for whom.",
+    ),
     ("REL-TRUST", "high", "client", None, "When Contoso says it will do something, it gets done."),
-    ("VAL-COMMERCIAL", "low", "supplier", None,
-     "Every saving we find goes straight into the council's budget, and the gainshare never triggers."),
-    ("VAL-COMMERCIAL", "low", "supplier", None,
-     "We are absorbing the cost of extra demand (up 20% since the contract started) with no adjustment."),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "supplier",
+        None,
+        "Every saving we find goes straight into the council's budget, and the gainshare never triggers.",
+    ),
+    (
+        "VAL-COMMERCIAL",
+        "low",
+        "supplier",
+        None,
+        "We are absorbing the cost of extra demand (up 20% since the contract started) with no adjustment.",
+    ),
 )
 PREVIEW_COMMENT = "Test – please ignore"
 
@@ -365,26 +640,183 @@ PREVIEW_COMMENT = "Test – please ignore"
 # --------------------------------------------------------------------------------------------------
 
 FIRST_NAMES = (
-    "Aisha", "Alan", "Alice", "Amir", "Amy", "Andrew", "Anna", "Anthony", "Ben", "Bethan", "Carl",
-    "Catherine", "Charlotte", "Chloe", "Chris", "Claire", "Daniel", "David", "Deborah", "Declan", "Eilidh",
-    "Elena", "Emily", "Emma", "Fatima", "Fiona", "Gareth", "Gemma", "Grace", "Hannah", "Harpreet", "Helen",
-    "Ian", "Imran", "Jack", "James", "Jane", "Jason", "Jennifer", "Joanne", "John", "Jonathan", "Karen",
-    "Kate", "Kieran", "Laura", "Lee", "Leanne", "Lisa", "Louise", "Łukasz", "Mark", "Martin", "Matthew",
-    "Megan", "Michael", "Mohammed", "Nadia", "Natalie", "Neil", "Nicola", "Oliver", "Olivia", "Paul", "Peter",
-    "Priya", "Rachel", "Rebecca", "Richard", "Rob", "Ruth", "Ryan", "Samantha", "Sarah", "Sean", "Siân",
-    "Simon", "Sophie", "Stephen", "Steve", "Susan", "Thomas", "Tom", "Tracey", "Victoria", "Wayne", "Yusuf",
+    "Aisha",
+    "Alan",
+    "Alice",
+    "Amir",
+    "Amy",
+    "Andrew",
+    "Anna",
+    "Anthony",
+    "Ben",
+    "Bethan",
+    "Carl",
+    "Catherine",
+    "Charlotte",
+    "Chloe",
+    "Chris",
+    "Claire",
+    "Daniel",
+    "David",
+    "Deborah",
+    "Declan",
+    "Eilidh",
+    "Elena",
+    "Emily",
+    "Emma",
+    "Fatima",
+    "Fiona",
+    "Gareth",
+    "Gemma",
+    "Grace",
+    "Hannah",
+    "Harpreet",
+    "Helen",
+    "Ian",
+    "Imran",
+    "Jack",
+    "James",
+    "Jane",
+    "Jason",
+    "Jennifer",
+    "Joanne",
+    "John",
+    "Jonathan",
+    "Karen",
+    "Kate",
+    "Kieran",
+    "Laura",
+    "Lee",
+    "Leanne",
+    "Lisa",
+    "Louise",
+    "Łukasz",
+    "Mark",
+    "Martin",
+    "Matthew",
+    "Megan",
+    "Michael",
+    "Mohammed",
+    "Nadia",
+    "Natalie",
+    "Neil",
+    "Nicola",
+    "Oliver",
+    "Olivia",
+    "Paul",
+    "Peter",
+    "Priya",
+    "Rachel",
+    "Rebecca",
+    "Richard",
+    "Rob",
+    "Ruth",
+    "Ryan",
+    "Samantha",
+    "Sarah",
+    "Sean",
+    "Siân",
+    "Simon",
+    "Sophie",
+    "Stephen",
+    "Steve",
+    "Susan",
+    "Thomas",
+    "Tom",
+    "Tracey",
+    "Victoria",
+    "Wayne",
+    "Yusuf",
     "Zoë",
 )
 LAST_NAMES = (
-    "Adams", "Ahmed", "Ali", "Allen", "Anderson", "Bailey", "Baker", "Begum", "Bell", "Bennett", "Brown",
-    "Campbell", "Carter", "Chapman", "Clarke", "Collins", "Cooper", "Cox", "Davies", "Dawson", "Edwards",
-    "Evans", "Fisher", "Fletcher", "Foster", "Gill", "Graham", "Green", "Griffiths", "Hall", "Harris", "Hill",
-    "Hughes", "Hussain", "Jackson", "James", "Johnson", "Jones", "Kaur", "Kelly", "Khan", "King", "Kowalski",
-    "Lewis", "Lloyd", "Marshall", "Martin", "Mason", "Mitchell", "Moore", "Morgan", "Morris", "Murphy",
-    "Nowak", "Okafor", "O'Brien", "O'Connor", "Owen", "Palmer", "Parker", "Patel", "Phillips", "Price",
-    "Reid", "Richards", "Roberts", "Robinson", "Rogers", "Scott", "Shah", "Singh", "Smith", "Smith-Jones",
-    "Stewart", "Taylor", "Thomas", "Thompson", "Turner", "Walker", "Ward", "Watson", "White", "Williams",
-    "Wilson", "Wood", "Wright", "Young",
+    "Adams",
+    "Ahmed",
+    "Ali",
+    "Allen",
+    "Anderson",
+    "Bailey",
+    "Baker",
+    "Begum",
+    "Bell",
+    "Bennett",
+    "Brown",
+    "Campbell",
+    "Carter",
+    "Chapman",
+    "Clarke",
+    "Collins",
+    "Cooper",
+    "Cox",
+    "Davies",
+    "Dawson",
+    "Edwards",
+    "Evans",
+    "Fisher",
+    "Fletcher",
+    "Foster",
+    "Gill",
+    "Graham",
+    "Green",
+    "Griffiths",
+    "Hall",
+    "Harris",
+    "Hill",
+    "Hughes",
+    "Hussain",
+    "Jackson",
+    "James",
+    "Johnson",
+    "Jones",
+    "Kaur",
+    "Kelly",
+    "Khan",
+    "King",
+    "Kowalski",
+    "Lewis",
+    "Lloyd",
+    "Marshall",
+    "Martin",
+    "Mason",
+    "Mitchell",
+    "Moore",
+    "Morgan",
+    "Morris",
+    "Murphy",
+    "Nowak",
+    "Okafor",
+    "O'Brien",
+    "O'Connor",
+    "Owen",
+    "Palmer",
+    "Parker",
+    "Patel",
+    "Phillips",
+    "Price",
+    "Reid",
+    "Richards",
+    "Roberts",
+    "Robinson",
+    "Rogers",
+    "Scott",
+    "Shah",
+    "Singh",
+    "Smith",
+    "Smith-Jones",
+    "Stewart",
+    "Taylor",
+    "Thomas",
+    "Thompson",
+    "Turner",
+    "Walker",
+    "Ward",
+    "Watson",
+    "White",
+    "Williams",
+    "Wilson",
+    "Wood",
+    "Wright",
+    "Young",
 )
 # First octets of UK consumer/business ranges, so the fake addresses look plausible.
 IP_FIRST_OCTETS = (31, 46, 62, 77, 81, 82, 86, 90, 92, 94, 109, 146, 151, 185, 188, 194, 212, 213, 217)
@@ -450,15 +882,21 @@ def make_people(rng: random.Random) -> list[Person]:
             number = _unique(numbers, functools.partial(employee_number, party))
             ip = _unique(addresses, ip_address)
             lat, lon = rng.choice(SITES[party])
-            people.append(Person(
-                party=party, perspective=perspective, role=role,
-                first_name=first, last_name=last,
-                email=f"{_ascii(first)}.{_ascii(last)}@{domain}",
-                employee_number=number, ip_address=ip,
-                latitude=_float32(lat + rng.uniform(-0.12, 0.12)),
-                longitude=_float32(lon + rng.uniform(-0.18, 0.18)),
-                propensity=rng.uniform(*RESPONSE_PROPENSITY),
-            ))
+            people.append(
+                Person(
+                    party=party,
+                    perspective=perspective,
+                    role=role,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{_ascii(first)}.{_ascii(last)}@{domain}",
+                    employee_number=number,
+                    ip_address=ip,
+                    latitude=_float32(lat + rng.uniform(-0.12, 0.12)),
+                    longitude=_float32(lon + rng.uniform(-0.18, 0.18)),
+                    propensity=rng.uniform(*RESPONSE_PROPENSITY),
+                )
+            )
     return people
 
 
@@ -466,10 +904,15 @@ def make_people(rng: random.Random) -> list[Person]:
 # Drawing answers
 # --------------------------------------------------------------------------------------------------
 
+
 def rule_for(code: str, party: str, perspective: str, cycle: int) -> Rule:
     for rule in STORY:
-        if (fnmatch.fnmatchcase(code, rule.code) and rule.party in ("*", party)
-                and rule.perspective in ("*", perspective) and cycle in rule.cycles):
+        if (
+            fnmatch.fnmatchcase(code, rule.code)
+            and rule.party in ("*", party)
+            and rule.perspective in ("*", perspective)
+            and cycle in rule.cycles
+        ):
             return rule
     return Rule(code, party, perspective, (cycle,), BACKGROUND[code], deal=False)
 
@@ -530,8 +973,14 @@ def columns() -> list[tuple[str, str, str, str | None]]:
         cols.append((f"Q{number}", title + QUESTION_SUFFIX, _json({"ImportId": f"QID{number}"}), code))
         if code in COMMENT_BOXES:
             box = COMMENT_BOXES[code]
-            cols.append((f"Q{box}", f"{title}: is there anything you would like to add? (optional)",
-                         _json({"ImportId": f"QID{box}_TEXT"}), f"comment:{code}"))
+            cols.append(
+                (
+                    f"Q{box}",
+                    f"{title}: is there anything you would like to add? (optional)",
+                    _json({"ImportId": f"QID{box}_TEXT"}),
+                    f"comment:{code}",
+                )
+            )
     cols += [(name, name, _json({"ImportId": name}), name) for name in EMBEDDED]
     return cols
 
@@ -570,11 +1019,14 @@ def build_cycle(cycle: Cycle, people: list[Person], rng: random.Random) -> list[
     supplier_seniors = [p for p in people if p.party == "supplier" and p.perspective == "senior"]
     apprentices = [p for p in people if p.perspective is None]
     fixed = supplier_seniors + apprentices
-    responding = (rng.sample(supplier_seniors, SUPPLIER_SENIORS_RESPONDING[cycle.number])
-                  + rng.sample(apprentices, APPRENTICES_RESPONDING[cycle.number]))
+    responding = rng.sample(supplier_seniors, SUPPLIER_SENIORS_RESPONDING[cycle.number]) + rng.sample(
+        apprentices, APPRENTICES_RESPONDING[cycle.number]
+    )
     respondents = [p for p in people if (p in responding if p in fixed else rng.random() < p.propensity)]
-    partials = [rng.choice([p for p in respondents if p.party == party and p.perspective == "front_line"])
-                for party in list(PARTIES)[:PARTIALS_PER_CYCLE]]
+    partials = [
+        rng.choice([p for p in respondents if p.party == party and p.perspective == "front_line"])
+        for party in list(PARTIES)[:PARTIALS_PER_CYCLE]
+    ]
 
     # 2. What they answer: per group (party × perspective), per Value Code.
     levels: dict[Person, dict[str, int | None]] = {p: {} for p in respondents}
@@ -603,9 +1055,14 @@ def build_cycle(cycle: Cycle, people: list[Person], rng: random.Random) -> list[
             level = levels[person][code]
             if not level or len(comments[person]) == wanted:  # not applicable / not reached, or done
                 continue
-            pool = [text for c, t, party, cycles, text in COMMENTS
-                    if c == code and t == tone(level) and party in ("*", person.party)
-                    and (cycles is None or cycle.number in cycles)]
+            pool = [
+                text
+                for c, t, party, cycles, text in COMMENTS
+                if c == code
+                and t == tone(level)
+                and party in ("*", person.party)
+                and (cycles is None or cycle.number in cycles)
+            ]
             if pool:
                 fewest = min(used[text] for text in pool)
                 text = rng.choice([text for text in pool if used[text] == fewest])
@@ -626,19 +1083,41 @@ def build_cycle(cycle: Cycle, people: list[Person], rng: random.Random) -> list[
             duration = int(rng.lognormvariate(6.0, 0.45)) + 90 * len(comments[person])
             recorded = start + dt.timedelta(seconds=duration + rng.randint(0, 1))
             progress = 100
-        responses.append(Response(person, levels[person], comments[person], start, duration, recorded,
-                                  progress, _response_id(rng)))
+        responses.append(
+            Response(
+                person,
+                levels[person],
+                comments[person],
+                start,
+                duration,
+                recorded,
+                progress,
+                _response_id(rng),
+            )
+        )
 
     # 5. Two previews by the survey owner before the survey opened.
     for days_before in (4, 3)[:PREVIEWS_PER_CYCLE]:
-        start = dt.datetime.combine(cycle.opens - dt.timedelta(days_before), dt.time(10, rng.randint(0, 59),
-                                                                                      rng.randint(0, 59)))
+        start = dt.datetime.combine(
+            cycle.opens - dt.timedelta(days_before), dt.time(10, rng.randint(0, 59), rng.randint(0, 59))
+        )
         duration = rng.randint(40, 200)
         answers: dict[str, int | None] = {
-            code: rng.choices((1, 2, 3, 4, 5, NA), weights=BACKGROUND[code])[0] for code in CODES}
+            code: rng.choices((1, 2, 3, 4, 5, NA), weights=BACKGROUND[code])[0] for code in CODES
+        }
         note = {"REL-TRUST": PREVIEW_COMMENT} if days_before == 4 else {}
-        responses.append(Response(None, answers, note, start, duration,
-                                  start + dt.timedelta(seconds=duration + 1), 100, _response_id(rng)))
+        responses.append(
+            Response(
+                None,
+                answers,
+                note,
+                start,
+                duration,
+                start + dt.timedelta(seconds=duration + 1),
+                100,
+                _response_id(rng),
+            )
+        )
     responses.sort(key=lambda r: (r.recorded, r.response_id))
     return responses
 
@@ -714,6 +1193,7 @@ def generate(out_dir: Path) -> list[Path]:
 # --check and --verify
 # --------------------------------------------------------------------------------------------------
 
+
 def check() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate(Path(tmp))
@@ -751,8 +1231,12 @@ Answers = dict[tuple[str, str, str | None], list[int]]  # (Value Code, party, pe
 
 
 def _pooled(answers: Answers, code: str, party: str = "*", perspective: str = "*") -> list[int]:
-    return [level for (c, pa, pe), levels in answers.items() for level in levels
-            if c == code and party in ("*", pa) and perspective in ("*", pe)]
+    return [
+        level
+        for (c, pa, pe), levels in answers.items()
+        for level in levels
+        if c == code and party in ("*", pa) and perspective in ("*", pe)
+    ]
 
 
 def verify(out_dir: Path) -> None:
@@ -780,15 +1264,24 @@ def verify(out_dir: Path) -> None:
         real = [r for r in data if r[col["distributionChannel"]] != "preview"]
         partial = [r for r in real if r[col["finished"]] in ("False", "0")]
         export = "labels" if cycle.use_labels else "numeric recodes"
-        print(f"\nCycle {cycle.number} ({cycle.mode}, {export}): {len(data)} rows = {len(real)} responses"
-              f" + {len(previews)} previews; {len(partial)} partial")
-        expect(not raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\r\n") == len(rows)
-               and raw.count(b"\n") > len(rows),
-               "UTF-8 without BOM, CRLF records, bare LF inside quoted comments")
-        expect(len(previews) == PREVIEWS_PER_CYCLE and len(partial) == PARTIALS_PER_CYCLE,
-               f"{PREVIEWS_PER_CYCLE} preview rows, {PARTIALS_PER_CYCLE} partial responses")
-        expect(all(int(r[col["progress"]]) < 100 and "" in r for r in partial),
-               "partials: Progress < 100, unanswered questions blank")
+        print(
+            f"\nCycle {cycle.number} ({cycle.mode}, {export}): {len(data)} rows = {len(real)} responses"
+            f" + {len(previews)} previews; {len(partial)} partial"
+        )
+        expect(
+            not raw.startswith(b"\xef\xbb\xbf")
+            and raw.count(b"\r\n") == len(rows)
+            and raw.count(b"\n") > len(rows),
+            "UTF-8 without BOM, CRLF records, bare LF inside quoted comments",
+        )
+        expect(
+            len(previews) == PREVIEWS_PER_CYCLE and len(partial) == PARTIALS_PER_CYCLE,
+            f"{PREVIEWS_PER_CYCLE} preview rows, {PARTIALS_PER_CYCLE} partial responses",
+        )
+        expect(
+            all(int(r[col["progress"]]) < 100 and "" in r for r in partial),
+            "partials: Progress < 100, unanswered questions blank",
+        )
 
         answers: Answers = defaultdict(list)
         counted: Counter[tuple[str, str | None]] = Counter()
@@ -803,15 +1296,21 @@ def verify(out_dir: Path) -> None:
                     answers[(code, party, perspective)].append(level)
             commented += any(r[col[f"QID{box}_TEXT"]] for box in COMMENT_BOXES.values())
 
-        print("  responses/invited: " + ", ".join(
-            f"{party}/{perspective or 'unmapped'} {counted[(party, perspective)]}/{n}"
-            for (party, perspective), n in invited.items()))
+        print(
+            "  responses/invited: "
+            + ", ".join(
+                f"{party}/{perspective or 'unmapped'} {counted[(party, perspective)]}/{n}"
+                for (party, perspective), n in invited.items()
+            )
+        )
         rate = len(real) / sum(invited.values())
         expect(0.70 <= rate <= 0.85, f"response rate {rate:.0%} within 70–85%")
         seniors = counted[("supplier", "senior")]
         expected = SUPPLIER_SENIORS_RESPONDING[cycle.number]
-        expect(seniors == expected and (seniors < 5) == (cycle.number == 1),
-               f"supplier seniors responding: {seniors} ({'< 5, suppressed' if seniors < 5 else '>= 5'})")
+        expect(
+            seniors == expected and (seniors < 5) == (cycle.number == 1),
+            f"supplier seniors responding: {seniors} ({'< 5, suppressed' if seniors < 5 else '>= 5'})",
+        )
         smallest = min(n for k, n in counted.items() if k != ("supplier", "senior") and k[1] is not None)
         expect(smallest >= 5, f"every other party × perspective has ≥ 5 respondents (smallest {smallest})")
         apprentices = counted[("supplier", None)]
@@ -823,35 +1322,44 @@ def verify(out_dir: Path) -> None:
         for party in ("client", "supplier", "*"):
             lv = _pooled(answers, "VAL-COMMERCIAL", party, "senior")
             low, high = sum(x <= 2 for x in lv) / len(lv), sum(x >= 4 for x in lv) / len(lv)
-            expect(0.35 <= low <= 0.65 and 0.35 <= high <= 0.65 and _consensus(lv) < 0.5,
-                   f"{party:>8}: n={len(lv)} levels 1–2 {low:.0%}, 4–5 {high:.0%}, mean {_mean(lv):.2f}, "
-                   f"consensus {_consensus(lv):.2f}")
+            expect(
+                0.35 <= low <= 0.65 and 0.35 <= high <= 0.65 and _consensus(lv) < 0.5,
+                f"{party:>8}: n={len(lv)} levels 1–2 {low:.0%}, 4–5 {high:.0%}, mean {_mean(lv):.2f}, "
+                f"consensus {_consensus(lv):.2f}",
+            )
 
         print("  REL-ISSUES, middle managers: agree it is weak")
         for party in ("client", "supplier", "*"):
             lv = _pooled(answers, "REL-ISSUES", party, "middle")
             at2 = sum(x == 2 for x in lv) / len(lv)
             near = abs(_mean(lv) - TARGETS["REL-ISSUES"]) <= TOLERANCE
-            expect(near and at2 >= 0.7 and _consensus(lv) >= 0.8,
-                   f"{party:>8}: n={len(lv)} mean {_mean(lv):.2f}, at level 2 {at2:.0%}, "
-                   f"consensus {_consensus(lv):.2f}")
+            expect(
+                near and at2 >= 0.7 and _consensus(lv) >= 0.8,
+                f"{party:>8}: n={len(lv)} mean {_mean(lv):.2f}, at level 2 {at2:.0%}, "
+                f"consensus {_consensus(lv):.2f}",
+            )
 
         print("  DEL-KPI: the parties a level apart")
         for party, target in TARGETS["DEL-KPI"].items():
             lv = _pooled(answers, "DEL-KPI", party)
-            expect(abs(_mean(lv) - target) <= TOLERANCE,
-                   f"{party:>8}: n={len(lv)} mean {_mean(lv):.2f} (target {target})")
+            expect(
+                abs(_mean(lv) - target) <= TOLERANCE,
+                f"{party:>8}: n={len(lv)} mean {_mean(lv):.2f} (target {target})",
+            )
         for perspective in PERSPECTIVES:
             client = _mean(_pooled(answers, "DEL-KPI", "client", perspective))
             supplier = _mean(_pooled(answers, "DEL-KPI", "supplier", perspective))
-            expect(supplier - client >= 0.7,
-                   f"{perspective:>10}: client {client:.2f} vs supplier {supplier:.2f}")
+            expect(
+                supplier - client >= 0.7, f"{perspective:>10}: client {client:.2f} vs supplier {supplier:.2f}"
+            )
 
         print("  REL-OPENNESS: improving cycle on cycle")
         lv = _pooled(answers, "REL-OPENNESS")
         target = TARGETS["REL-OPENNESS"][cycle.number]
-        expect(abs(_mean(lv) - target) <= TOLERANCE,
-               f"everyone: n={len(lv)} mean {_mean(lv):.2f} (target {target})")
+        expect(
+            abs(_mean(lv) - target) <= TOLERANCE,
+            f"everyone: n={len(lv)} mean {_mean(lv):.2f} (target {target})",
+        )
 
         story = {"VAL-COMMERCIAL", "REL-ISSUES", "DEL-KPI", "REL-OPENNESS"}
         means = {code: _mean(_pooled(answers, code)) for code in CODES if code not in story}
