@@ -17,7 +17,7 @@ APP_SCRIPT = REPO_ROOT / "app" / "streamlit_app.py"
 QUIET_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
@@ -29,6 +29,8 @@ def _environment() -> None:
         os.environ.setdefault(key, value)
     home = Path(os.environ.get("VM_HOME", ".vm")).resolve()
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    # Prefect creates only the last folder of its home; a fresh VM_HOME needs the whole path
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
 def _fail(exc: Exception) -> None:
@@ -193,6 +195,13 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
             raw = run_relationship(str(config_path), cycles=numbers, remodel=remodel, force=force)
         except VmError as exc:
             _fail(exc)
+        except RuntimeError as exc:
+            if "Prefect API server" not in str(exc):
+                raise
+            raise click.ClickException(
+                f"{exc} Start one with `prefect server start` and set PREFECT_API_URL, raise "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run the same steps with --no-prefect."
+            ) from exc
         results = [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
         for result in results:
             for line in cycle_lines(result):

@@ -8,10 +8,10 @@ export that overlaps an earlier one, never duplicates anything.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from vm_core.models import (
@@ -89,10 +89,10 @@ def upsert_participants(
     for batch in _batches(new):
         session.execute(insert(Participant), list(batch))
     if changed:
-        table = Participant.__table__
+        table = cast(Table, Participant.__table__)
         stmt = (
             update(table)
-            .where(table.c.id == bindparam("pid"))  # type: ignore[arg-type]
+            .where(table.c.id == bindparam("pid"))
             .values(
                 party_id=bindparam("party_id"),
                 source_role=bindparam("source_role"),

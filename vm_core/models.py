@@ -255,7 +255,7 @@ class SourceLoad(Base):
     source_key: Mapped[str] = mapped_column(String(100))
     connector: Mapped[str] = mapped_column(String(100))
     file_name: Mapped[str]
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # "" = landed but not yet modelled
     rows_read: Mapped[int] = mapped_column(default=0)
     rows_dropped: Mapped[int] = mapped_column(default=0)
     evaluations: Mapped[int] = mapped_column(default=0)

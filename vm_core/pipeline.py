@@ -57,6 +57,7 @@ class SourceResult:
     participants: int = 0
     unmapped_roles: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    sha256: str = ""
 
 
 @dataclass
@@ -141,6 +142,8 @@ def extract_load(
         raise _source_error(exc) from exc
     result.rows_read = ctx.report.rows_read
     result.rows_dropped = dict(ctx.report.dropped)
+    result.sha256 = sha
+    # An empty hash marks "landed, not modelled yet": should modelling fail, the next run is not skipped.
     with transaction(sessions) as session:
         _, cycle = _cycle(session, config, cycle_number)
         record_load(
@@ -198,22 +201,18 @@ def model_source(
     result.unmapped_roles = {
         f"{party}: {role}": n for (party, role), n in sorted(modelled.unmapped_roles.items())
     }
-    sha = file_sha256(source.path) if source.path.exists() else ""
+    counts: dict[str, object] = {"evaluations": result.evaluations, "quarantined": result.quarantined}
+    if landed.status != "remodelled":  # a fresh read of the file: its hash and read counts too
+        counts |= {
+            "sha256": landed.sha256,
+            "rows_read": landed.rows_read,
+            "rows_dropped": sum(landed.rows_dropped.values()),
+        }
     with transaction(sessions) as session:
         relationship, cycle = _cycle(session, config, cycle_number)
         replace_source(session, relationship, cycle, source.key, modelled.evaluations, modelled.quarantined)
-        previous = previous_load(session, cycle, source.key)
         record_load(
-            session,
-            cycle,
-            source.key,
-            connector=source.connector,
-            file_name=source.path.name,
-            sha256=sha if landed.status != "remodelled" else (previous.sha256 if previous else ""),
-            rows_read=landed.rows_read or (previous.rows_read if previous else 0),
-            rows_dropped=sum(landed.rows_dropped.values()) or (previous.rows_dropped if previous else 0),
-            evaluations=result.evaluations,
-            quarantined=result.quarantined,
+            session, cycle, source.key, connector=source.connector, file_name=source.path.name, **counts
         )
     if result.status == "landed":
         result.status = "loaded"

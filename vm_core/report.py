@@ -16,7 +16,10 @@ def cycle_lines(result: CycleResult) -> list[str]:
         if s.status == "failed":
             lines.append(f"  {s.source_key} [{s.file_name}]: FAILED — {s.error}")
             continue
-        read = "unchanged since last run" if s.status == "unchanged" else f"{s.rows_read} responses read"
+        read = {
+            "unchanged": "unchanged since the last run",
+            "remodelled": "re-modelled from the landed data",
+        }.get(s.status, f"{s.rows_read} responses read")
         lines.append(
             f"  {s.source_key} [{s.file_name}]: {read}, dropped {_dropped(s)}, "
             f"{s.evaluations} evaluations stored, {s.quarantined} quarantined"
