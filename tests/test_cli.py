@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,24 @@ def test_run_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["run", str(bad), "--no-prefect"])
     assert out.exit_code != 0
     assert "relationship.yaml: parties: at least one party is required" in out.output
+
+
+@pytest.mark.flow
+def test_demo_runs_on_a_fresh_folder(tmp_path: Path) -> None:
+    """`vm demo --no-app` from an empty folder: three cycles through the Prefect flow, summary printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VM_", "PREFECT_"))}
+    env["VM_HOME"] = str(tmp_path / "fresh" / ".vm")  # nothing of it exists yet
+    done = subprocess.run(
+        [sys.executable, "-m", "vm_core.cli", "demo", "--no-app"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for cycle in ("Cycle 1 (resolve)", "Cycle 2 (solve)", "Cycle 3 (dissolve)"):
+        assert cycle in done.stdout
+    assert "responses read" in done.stdout
+    assert "suppressed to protect anonymity" in done.stdout
+    assert (tmp_path / "fresh" / ".vm" / "vm.sqlite").exists()
