@@ -325,7 +325,7 @@ def run_vm(
         modelled = pipeline.model_source(settings, config, cycle.number, source, landed)
         full["steps"]["model+validate+store (model_source)"] = time.perf_counter() - began
         began = time.perf_counter()
-        pipeline.score(settings, config, cycle.number)
+        pipeline.score(settings, config, cycle.number, [modelled])
         full["steps"]["score"] = time.perf_counter() - began
         if profiler:
             profiler.disable()

@@ -59,8 +59,9 @@ def model(config_path: str, cycle: int, source_key: str, landed: dict[str, Any])
 
 
 @task(name="score")
-def score(config_path: str, cycle: int) -> tuple[int, int]:
-    return pipeline.score(Settings.from_env(), load_config(config_path), cycle)
+def score(config_path: str, cycle: int, sources: list[dict[str, Any]]) -> tuple[int, int]:
+    results = [pipeline.SourceResult(**s) for s in sources]
+    return pipeline.score(Settings.from_env(), load_config(config_path), cycle, results)
 
 
 @task(name="prepare")
@@ -104,7 +105,7 @@ def run_relationship(
                     sources.append(landed)
                     continue
             sources.append(model(config_path, number, source.key, landed))
-        cells, suppressed = score(config_path, number)
+        cells, suppressed = score(config_path, number, sources)
         result = pipeline.CycleResult(
             number, cycle_cfg.mode, [pipeline.SourceResult(**s) for s in sources], cells, suppressed
         )

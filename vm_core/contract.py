@@ -35,7 +35,7 @@ class EvaluationContract(pa.DataFrameModel):
     """One evaluation per respondent × Value Code × cycle; level 1–5 or null ("no level")."""
 
     cycle: int = pa.Field(ge=1)
-    respondent_key: str = pa.Field(str_matches=r"^[0-9a-f]{64}$")
+    respondent_key: str = pa.Field(str_length={"min_value": 64, "max_value": 64})  # an HMAC-SHA256 hex digest
     party: str = pa.Field(str_length={"min_value": 1})
     value_code: str = pa.Field(str_length={"min_value": 1})
     level: pd.Int64Dtype = pa.Field(ge=1, le=5, nullable=True)

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from vm_core.bulk import bulk_insert
 from vm_core.models import (
     Cycle,
     Evaluation,
@@ -140,36 +141,52 @@ def replace_source(
                 )
             ).all()
         )
-        frame = pd.DataFrame(
-            {
-                "cycle_id": cycle.id,
-                "participant_id": evaluations["respondent_key"].map(participant_ids),
-                "value_code_id": evaluations["value_code"].map(code_ids),
-                "level": evaluations["level"].astype("object").where(evaluations["level"].notna(), None),
-                "comment": evaluations["comment"]
-                .astype("object")
-                .where(evaluations["comment"].notna(), None),
-                "source_key": source_key,
-                "source_row": evaluations["source_row"].astype(int),
-            }
-        )
-        # another source of the same cycle may have evaluated the same participant × Value Code: newest wins
-        pairs = list(zip(frame["participant_id"].tolist(), frame["value_code_id"].tolist(), strict=True))
-        for batch in _batches(pairs, 5_000) if _other_sources(session, cycle.id, source_key) else ():
-            session.execute(
-                delete(Evaluation).where(
-                    Evaluation.cycle_id == cycle.id,
-                    tuple_(Evaluation.participant_id, Evaluation.value_code_id).in_(list(batch)),
+        participant = evaluations["respondent_key"].map(participant_ids).tolist()
+        value_code = evaluations["value_code"].map(code_ids).tolist()
+        if _other_sources(session, cycle.id, source_key):
+            # another source of the same cycle evaluated the same participant × Value Code: newest wins
+            pairs = list(zip(participant, value_code, strict=True))
+            for batch in _batches(pairs, 5_000):
+                session.execute(
+                    delete(Evaluation).where(
+                        Evaluation.cycle_id == cycle.id,
+                        tuple_(Evaluation.participant_id, Evaluation.value_code_id).in_(list(batch)),
+                    )
                 )
-            )
-        records = frame.to_dict("records")
-        for batch in _batches(records):
-            session.execute(insert(Evaluation), list(batch))
+        n = len(evaluations)
+        rows = zip(
+            [cycle.id] * n,
+            participant,
+            value_code,
+            _nullable(evaluations["level"]),
+            _nullable(evaluations["comment"]),
+            [source_key] * n,
+            evaluations["source_row"].astype("int64").tolist(),
+            strict=True,
+        )
+        bulk_insert(session, cast(Table, Evaluation.__table__), EVALUATION_INSERT_COLUMNS, rows)
     if not quarantined.empty:
         q = quarantined.astype("object").where(quarantined.notna(), None)
         session.execute(
             insert(QuarantinedRow), [{"cycle_id": cycle.id, **row} for row in q.to_dict("records")]
         )
+
+
+EVALUATION_INSERT_COLUMNS = (
+    "cycle_id",
+    "participant_id",
+    "value_code_id",
+    "level",
+    "comment",
+    "source_key",
+    "source_row",
+)
+
+
+def _nullable(column: pd.Series) -> list[Any]:
+    """Python values with None for every missing marker (pd.NA, NaN, None)."""
+    values: list[Any] = column.astype(object).where(column.notna(), None).tolist()
+    return values
 
 
 def _other_sources(session: Session, cycle_id: int, source_key: str) -> bool:

@@ -7,7 +7,7 @@ rule wins, in configuration order.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -79,6 +79,3 @@ class LevelParser:
         if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
             return int(float(text))
         return self._per_code.get(value_code, {}).get(text, UNRECOGNISED)
-
-    def parse_many(self, pairs: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], int | None]:
-        return {pair: self.parse(*pair) for pair in pairs}

@@ -74,26 +74,25 @@ def model_answers(
         bad.append(_quarantine(rows, reason))
         frame = frame[~no_party]
 
-    pairs = frame[["party", "role"]].drop_duplicates()
-    perspective_of = {
-        (p, r): match_perspective(p, None if pd.isna(r) else str(r), perspectives)
-        for p, r in pairs.itertuples(index=False)
-    }
-    frame = frame.assign(
-        perspective=[perspective_of[k] for k in zip(frame["party"], frame["role"], strict=True)]
-    )
-
-    value_pairs = frame[["value_code", "value"]].drop_duplicates()
-    level_of = {
-        (code, value): levels.parse(code, None if pd.isna(value) else str(value))
-        for code, value in value_pairs.itertuples(index=False)
-    }
-    parsed = pd.Series(
-        [level_of[k] for k in zip(frame["value_code"], frame["value"], strict=True)],
-        index=frame.index,
+    # Mapping works on the few distinct (party, role) and (Value Code, answer) pairs, joined back to the rows.
+    roles = frame[["party", "role"]].drop_duplicates()
+    roles["perspective"] = [
+        match_perspective(p, None if pd.isna(r) else str(r), perspectives)
+        for p, r in roles.itertuples(index=False)
+    ]
+    answers_seen = frame[["value_code", "value"]].drop_duplicates()
+    answers_seen["level"] = pd.Series(
+        [
+            levels.parse(code, None if pd.isna(v) else str(v))
+            for code, v in answers_seen.itertuples(index=False)
+        ],
+        index=answers_seen.index,
         dtype="object",
     )
-    unrecognised = parsed == UNRECOGNISED
+    frame = frame.merge(roles, on=["party", "role"], how="left", sort=False).merge(
+        answers_seen, on=["value_code", "value"], how="left", sort=False
+    )
+    unrecognised = frame["level"].eq(UNRECOGNISED)
     if unrecognised.any():
         rows = frame[unrecognised]
         bad.append(
@@ -106,8 +105,8 @@ def model_answers(
                 + ", nor listed under `levels:`",
             )
         )
-        frame, parsed = frame[~unrecognised], parsed[~unrecognised]
-    frame = frame.assign(cycle=cycle, level=pd.array(parsed.tolist(), dtype="Int64"))
+        frame = frame[~unrecognised]
+    frame = frame.assign(cycle=cycle, level=pd.array(frame["level"].tolist(), dtype="Int64"))
 
     checked = apply_contract(frame[list(EVALUATION_COLUMNS)].reset_index(drop=True))
     bad.append(checked.quarantined)

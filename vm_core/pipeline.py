@@ -28,7 +28,7 @@ from vm_core.modelling import model_answers
 from vm_core.models import Cycle, Relationship, ValueCode
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
-from vm_core.scoring import score_cycle
+from vm_core.scoring import score_cycle, stored_score_counts
 from vm_core.settings import Settings
 
 
@@ -219,10 +219,18 @@ def model_source(
     return result
 
 
-def score(settings: Settings, config: RelationshipConfig, cycle_number: int) -> tuple[int, int]:
-    """Recompute the cycle's scores; returns (scored cells, suppressed cells)."""
+def score(
+    settings: Settings, config: RelationshipConfig, cycle_number: int, sources: list[SourceResult]
+) -> tuple[int, int]:
+    """Recompute the cycle's scores; returns (scored cells, suppressed cells).
+
+    When every source was unchanged since the last run the stored scores are still right, and only
+    counted; a relationship setting (minimum group size) is re-applied on every read anyway.
+    """
     with transaction(open_store(settings)) as session:
         _, cycle = _cycle(session, config, cycle_number)
+        if sources and all(s.status == "unchanged" for s in sources):
+            return stored_score_counts(session, cycle.id)
         summary = score_cycle(session, cycle.id)
     return summary.cells, summary.suppressed_cells
 
@@ -247,8 +255,9 @@ def run_cycle_locally(
                 results.append(landed)
                 continue
         results.append(model_source(settings, config, cycle_number, source, landed))
-    cells, suppressed = score(settings, config, cycle_number)
-    return CycleResult(cycle_number, cycle_cfg.mode, results, cells, suppressed)
+    result = CycleResult(cycle_number, cycle_cfg.mode, results)
+    result.scored_cells, result.suppressed_cells = score(settings, config, cycle_number, results)
+    return result
 
 
 def unmapped_summary(results: list[SourceResult]) -> Counter[str]:

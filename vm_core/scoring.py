@@ -53,7 +53,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import case, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from vm_core.models import (
@@ -445,3 +445,13 @@ def score_cycle(session: Session, cycle_id: int) -> ScoreSummary:
         value_codes=len(value_code_ids),
         participants=int(participants or 0),
     )
+
+
+def stored_score_counts(session: Session, cycle_id: int) -> tuple[int, int]:
+    """(cells, suppressed cells) of the scores already stored for a cycle."""
+    cells, suppressed = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Score.suppressed, 1), else_=0)), 0)).where(
+            Score.cycle_id == cycle_id
+        )
+    ).one()
+    return int(cells), int(suppressed)
