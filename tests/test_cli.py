@@ -112,3 +112,29 @@ def test_demo_runs_on_a_fresh_folder(tmp_path: Path) -> None:
     assert "responses read" in done.stdout
     assert "suppressed to protect anonymity" in done.stdout
     assert (tmp_path / "fresh" / ".vm" / "vm.sqlite").exists()
+
+
+def test_library_import_list_and_export(vm_env: Store, tmp_path: Path) -> None:
+    runner = CliRunner()
+    demo_library = DEMO_CONFIG.parent / "library.csv"
+    done = runner.invoke(main, ["library", "import", str(demo_library), "--version", "2024.1"])
+    assert done.exit_code == 0, done.output
+    assert "imported 16 Value Codes in 4 sections as library 2024.1" in done.output
+    assert "library  2024.1  16 Value Codes" in runner.invoke(main, ["library", "list"]).output
+    exported = tmp_path / "out.xlsx"
+    assert runner.invoke(main, ["library", "export", "library", "2024.1", str(exported)]).exit_code == 0
+    assert exported.stat().st_size > 0
+
+
+def test_library_import_names_each_bad_row(vm_env: Store, tmp_path: Path) -> None:
+    rows = (DEMO_CONFIG.parent / "library.csv").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    broken = next(csv.reader([rows[2]]))
+    broken[header.index("Evaluation Statement 3")] = ""
+    bad = tmp_path / "bad.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows([header, next(csv.reader([rows[1]])), broken])
+    bad.write_text(out.getvalue(), encoding="utf-8")
+    done = CliRunner().invoke(main, ["library", "import", str(bad)])
+    assert done.exit_code != 0
+    assert "bad.csv, row 3, column 'Evaluation Statement 3'" in done.output

@@ -921,3 +921,39 @@ def test_csv_long_pipeline_lands_once(tmp_path: Path) -> None:
     assert len(frames["csv_long_answers"]) == 4
     answers = CSV_LONG.answers(frames, source, make_ctx())
     assert answers["value"].tolist() == ["4", "Agree", None, "2"]
+
+
+# ---------------------------------------------------------------- the demo's exports
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+
+
+@pytest.mark.parametrize("cycle", [1, 2, 3])
+def test_qualtrics_reads_every_demo_export(cycle: int) -> None:
+    """Labels (cycles 1 and 3) and numeric recodes (cycle 2) both come through, previews dropped."""
+    from vm_core.config import load_config
+
+    config = load_config(DEMO / "relationship.yaml")
+    source = config.cycle(cycle).sources[0]
+    with source.path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    tags, data = rows[0], rows[3:]
+    previews = sum(1 for r in data if r[tags.index("DistributionChannel")] == "preview")
+    ctx = make_ctx([c for codes in source.options["questions"].values() for c in [codes]], cycle=cycle)
+
+    tables = extract(QUALTRICS, source, ctx)
+    answers = QUALTRICS.answers(landed(tables), source, ctx)
+
+    assert ctx.report.rows_read == len(data)
+    assert ctx.report.dropped == {"preview": previews}
+    assert tables["qualtrics_responses"].num_rows == len(data) - previews
+    assert len(answers) == 16 * (len(data) - previews)
+    values = set(answers["value"].dropna())
+    if cycle == 2:
+        assert values <= {"1", "2", "3", "4", "5", "6"}
+    else:
+        assert "2 - Some way to go" in values and "Not applicable" in values
+    commented = answers.dropna(subset=["comment"])
+    assert set(commented["value_code"]) == {"REL-TRUST", "REL-OPENNESS", "DEL-KPI", "VAL-COMMERCIAL"}
+    assert any("\n" in c for c in commented["comment"])  # multi-line comments survive
+    assert not any("@" in str(v) for v in tables["qualtrics_responses"].to_pandas().to_numpy().ravel())

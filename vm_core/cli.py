@@ -85,11 +85,19 @@ def library() -> None:
 
 @library.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", required=True, help="Library key, e.g. the relationship or template name.")
-@click.option("--version", "version", required=True, help="Library version; versions are immutable.")
+@click.option("--key", default=None, help="Library key (default: the file name without its extension).")
+@click.option(
+    "--version", "version", default="1", show_default=True, help="Library version; versions are immutable."
+)
 @click.option("--name", default=None, help="Human-readable library name (default: the key).")
-def library_import(file: Path, key: str, version: str, name: str | None) -> None:
-    """Load a Value Code library (CSV or XLSX in the method's table format)."""
+def library_import(file: Path, key: str | None, version: str, name: str | None) -> None:
+    """Load a Value Code library FILE (CSV or XLSX in the method's table format).
+
+    Columns: Section Name, Value Code Identifier, Description, Evaluation Statement 1..5, and
+    optionally Help Text, Things That Matter (';'-separated) and Level Label 1..5. A file with
+    bad rows imports nothing and lists one line per problem, naming row and column.
+    """
+    key = key or file.stem
     from vm_core import library as lib
     from vm_core.db import transaction
     from vm_core.errors import VmError
