@@ -9,9 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from vm_core.connector import ANSWER_COLUMNS
 from vm_core.errors import SourceError
+
+#: The columns every landed table starts with: its key (vm_core.connector.LANDING_KEY) and provenance.
+LANDING_FIELDS = (
+    pa.field("cycle", pa.int64(), nullable=False),
+    pa.field("source_key", pa.string(), nullable=False),
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("source_row", pa.int64(), nullable=False),
+    pa.field("response_id", pa.string(), nullable=False),
+    pa.field("respondent_key", pa.string(), nullable=False),
+)
 
 _CSV_PROBLEMS = {
     "unexpected end of data": "a quoted cell that starts in this row is never closed",

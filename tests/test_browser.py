@@ -14,7 +14,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from vm_core.cli import app_command
 from vm_core.config import load_config
 from vm_core.pipeline import prepare, run_cycle_locally
 from vm_core.settings import Settings
@@ -88,19 +88,7 @@ def app_url(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = {**os.environ, **demo_env, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app/streamlit_app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
+    command = app_command(port)
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -260,26 +259,18 @@ def app(port: int) -> None:
     _start_app(port)
 
 
+def app_command(port: int) -> list[str]:
+    """The review app served on loopback only (what `vm app` runs, and what the browser test starts)."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]  # fmt: skip
+
+
 def _start_app(port: int) -> None:
     import subprocess
 
     click.echo(f"Review app: http://127.0.0.1:{port}  (Ctrl+C to stop)")
-    cmd: list[Any] = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_SCRIPT),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    raise SystemExit(subprocess.call(cmd))
+    raise SystemExit(subprocess.call(app_command(port)))
 
 
 def _store_label() -> str:

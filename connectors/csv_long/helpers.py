@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from connectors.common import (
+    LANDING_FIELDS,
     answer_frame,
     empty_answers,
     fit_row,
@@ -23,12 +24,7 @@ from vm_core.errors import ConfigError, SourceError
 
 SCHEMA = pa.schema(
     [
-        pa.field("cycle", pa.int64(), nullable=False),
-        pa.field("source_key", pa.string(), nullable=False),
-        pa.field("source_file", pa.string(), nullable=False),
-        pa.field("source_row", pa.int64(), nullable=False),
-        pa.field("response_id", pa.string(), nullable=False),
-        pa.field("respondent_key", pa.string(), nullable=False),
+        *LANDING_FIELDS,
         pa.field("organisation", pa.string()),
         pa.field("role", pa.string()),
         pa.field("value_code", pa.string(), nullable=False),

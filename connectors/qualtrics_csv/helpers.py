@@ -21,7 +21,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from connectors.common import answer_frame, empty_answers, fit_row, is_blank, iter_records, read_text, texts
+from connectors.common import (
+    LANDING_FIELDS,
+    answer_frame,
+    empty_answers,
+    fit_row,
+    is_blank,
+    iter_records,
+    read_text,
+    texts,
+)
 from connectors.qualtrics_csv import settings
 from vm_core.connector import ConnectorContext, SourceSpec
 from vm_core.errors import ConfigError, SourceError
@@ -346,12 +355,7 @@ def plan_answers(
 
 RESPONSES_SCHEMA = pa.schema(
     [
-        pa.field("cycle", pa.int64(), nullable=False),
-        pa.field("source_key", pa.string(), nullable=False),
-        pa.field("source_file", pa.string(), nullable=False),
-        pa.field("source_row", pa.int64(), nullable=False),
-        pa.field("response_id", pa.string(), nullable=False),
-        pa.field("respondent_key", pa.string(), nullable=False),
+        *LANDING_FIELDS,
         pa.field("status", pa.string()),
         pa.field("finished", pa.string()),
         pa.field("recorded_date", pa.string()),
