@@ -138,3 +138,29 @@ def test_library_import_names_each_bad_row(vm_env: Store, tmp_path: Path) -> Non
     done = CliRunner().invoke(main, ["library", "import", str(bad)])
     assert done.exit_code != 0
     assert "bad.csv, row 3, column 'Evaluation Statement 3'" in done.output
+
+
+@pytest.mark.store
+def test_quarantine_lists_each_kept_aside_row(vm_env: Store, tmp_path: Path) -> None:
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO_CONFIG.parent, demo, ignore=shutil.ignore_patterns("*.py"))
+    export = demo / "responses" / "cycle-1.csv"
+    with export.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    status, q5 = rows[0].index("Status"), rows[0].index("Q5")
+    target = next(i for i, r in enumerate(rows) if i >= 3 and r[status] != "Survey Preview")
+    rows[target][q5] = "Brilliant"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    export.write_text(out.getvalue(), encoding="utf-8", newline="")
+
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", str(demo / "relationship.yaml"), "--cycle", "1", "--no-prefect"])
+    assert ran.exit_code == 0, ran.output
+    assert "1 quarantined" in ran.output
+    listed = runner.invoke(main, ["quarantine", "--cycle", "1"])
+    assert f"cycle-1.csv, row {target + 1}, column 'Q5': answer 'Brilliant' is not a level" in listed.output
+    as_csv = list(csv.DictReader(io.StringIO(runner.invoke(main, ["quarantine", "--format", "csv"]).output)))
+    assert [r["value"] for r in as_csv] == ["Brilliant"]

@@ -253,6 +253,26 @@ def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def quarantine(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """List input rows kept aside by validation: file, row, column, value and reason."""
+    from vm_core.pipeline import open_store
+    from vm_core.quarantine import format_quarantine, read_quarantine
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        frame = read_quarantine(session, relationship_key, cycle)
+    if frame.empty:
+        click.echo("no quarantined rows")
+        return
+    click.echo(format_quarantine(frame, fmt), nl=False)
+
+
+@main.command()
 @click.option("--port", default=8501, show_default=True)
 def app(port: int) -> None:
     """Start the review app (Streamlit) on this machine."""
