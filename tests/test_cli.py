@@ -164,3 +164,18 @@ def test_quarantine_lists_each_kept_aside_row(vm_env: Store, tmp_path: Path) -> 
     assert f"cycle-1.csv, row {target + 1}, column 'Q5': answer 'Brilliant' is not a level" in listed.output
     as_csv = list(csv.DictReader(io.StringIO(runner.invoke(main, ["quarantine", "--format", "csv"]).output)))
     assert [r["value"] for r in as_csv] == ["Brilliant"]
+
+
+@pytest.mark.store
+def test_a_source_that_cannot_be_read_fails_alone_with_one_line(vm_env: Store, tmp_path: Path) -> None:
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO_CONFIG.parent, demo, ignore=shutil.ignore_patterns("*.py"))
+    (demo / "responses" / "cycle-2.csv").write_bytes(b"\xff\xfe not a survey export")
+    ran = CliRunner().invoke(main, ["run", str(demo / "relationship.yaml"), "--no-prefect"])
+    assert ran.exit_code != 0
+    assert "diagnostic [cycle-2.csv]: FAILED — cycle-2.csv" in ran.output
+    assert "everything already stored is unchanged" in ran.output
+    assert "Cycle 3 (dissolve)" in ran.output  # the other cycles went on
+    assert "cycle 1 · diagnostic: reading and landing cycle-1.csv…" in ran.output  # progress as it goes

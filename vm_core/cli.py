@@ -222,11 +222,12 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
         try:
             pipeline.prepare(settings, config)
             for n in numbers:
-                click.echo(f"cycle {n}: ingesting…")
-                for line in cycle_lines(
-                    pipeline.run_cycle_locally(settings, config, n, remodel=remodel, force=force)
-                ):
+                result = pipeline.run_cycle_locally(
+                    settings, config, n, remodel=remodel, force=force, progress=click.echo
+                )
+                for line in cycle_lines(result):
                     click.echo(line)
+                failed |= any(s.status == "failed" for s in result.sources)
         except VmError as exc:
             _fail(exc)
     if failed:

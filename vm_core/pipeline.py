@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -242,19 +243,32 @@ def run_cycle_locally(
     *,
     remodel: bool = False,
     force: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> CycleResult:
-    """The whole cycle without Prefect (used by tests and by the flow's tasks one step at a time)."""
+    """The whole cycle in-process, with the flow's semantics: a source that cannot be read fails alone.
+
+    ``progress`` receives one line as each long step starts.
+    """
     cycle_cfg = config.cycle(cycle_number)
     results = []
     for source in cycle_cfg.sources:
-        if remodel:
-            landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
-        else:
-            landed = extract_load(settings, config, cycle_number, source, force=force)
-            if landed.status == "unchanged":
-                results.append(landed)
-                continue
-        results.append(model_source(settings, config, cycle_number, source, landed))
+        where = f"cycle {cycle_number} · {source.key}"
+        try:
+            if remodel:
+                landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
+            else:
+                progress(f"{where}: reading and landing {source.path.name}…")
+                landed = extract_load(settings, config, cycle_number, source, force=force)
+                if landed.status == "unchanged":
+                    results.append(landed)
+                    continue
+            progress(f"{where}: mapping, validating and storing…")
+            results.append(model_source(settings, config, cycle_number, source, landed))
+        except VmError as exc:
+            results.append(
+                SourceResult(cycle_number, source.key, source.path.name, status="failed", error=str(exc))
+            )
+    progress(f"cycle {cycle_number}: scoring…")
     result = CycleResult(cycle_number, cycle_cfg.mode, results)
     result.scored_cells, result.suppressed_cells = score(settings, config, cycle_number, results)
     return result
