@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vm_core.models import Cycle, QuarantinedRow, Relationship
+from vm_core.scores import narrow_to
 
 QUARANTINE_REPORT_COLUMNS = (
     "relationship", "cycle", "source_key", "source_file", "source_row", "source_column", "value", "reason",
@@ -37,11 +38,10 @@ def read_quarantine(
             QuarantinedRow.source_column,
         )
     )
-    if relationship_key is not None:
-        query = query.where(Relationship.key == relationship_key)
-    if cycle_number is not None:
-        query = query.where(Cycle.number == cycle_number)
-    frame = pd.DataFrame(session.execute(query).all(), columns=list(QUARANTINE_REPORT_COLUMNS))
+    frame = pd.DataFrame(
+        session.execute(narrow_to(query, relationship_key, cycle_number)).all(),
+        columns=list(QUARANTINE_REPORT_COLUMNS),
+    )
     return frame.astype({"source_row": "Int64"})
 
 

@@ -15,10 +15,10 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from vm_core.models import (
@@ -63,6 +63,18 @@ def _frame(data: dict[str, list[Any]]) -> pd.DataFrame:
         else:
             columns[name] = pd.Series(values, dtype="object")
     return pd.DataFrame(columns)
+
+
+_Row = TypeVarTuple("_Row")
+
+
+def narrow_to(query: Select[*_Row], relationship_key: str | None, cycle_number: int | None) -> Select[*_Row]:
+    """A query over Relationship ⋈ Cycle narrowed to one relationship and/or cycle (None: all)."""
+    if relationship_key is not None:
+        query = query.where(Relationship.key == relationship_key)
+    if cycle_number is not None:
+        query = query.where(Cycle.number == cycle_number)
+    return query
 
 
 def read_scores(
@@ -124,10 +136,7 @@ def read_scores(
             Score.group_key,
         )
     )
-    if relationship_key is not None:
-        query = query.where(Relationship.key == relationship_key)
-    if cycle_number is not None:
-        query = query.where(Cycle.number == cycle_number)
+    query = narrow_to(query, relationship_key, cycle_number)
     records = [dict(r) for r in session.execute(query).mappings()]
     if not records:
         return _empty_frame()
