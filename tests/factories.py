@@ -233,6 +233,8 @@ def add_evaluations(
             "cycle_id": cycle.id,
             "participant_id": p.id,
             "value_code_id": value_code.id,
+            "party_id": p.party_id,
+            "perspective_id": p.perspective_id,
             "level": level,
             "comment": None,
             "source_key": source_key,

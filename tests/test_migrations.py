@@ -31,5 +31,38 @@ def test_migrating_twice_is_harmless(store: Store) -> None:
     from vm_core.db import migrate
 
     migrate(store.engine)
+    head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == head
+
+
+def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Evaluations stored before party/perspective moved onto them keep scoring in the same groups."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from tests.factories import add_participants, seed_world
+    from vm_core.db import make_engine, session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    command.upgrade(alembic_config(engine), "0001")
+    with session_factory(engine)() as session, session.begin():
+        world = seed_world(session)
+        (senior,) = add_participants(session, world, 1, party="client", perspective="senior")
+        (unmapped,) = add_participants(session, world, 1, party="supplier", perspective=None)
+        code = next(iter(world.value_codes.values()))
+        for person in (senior, unmapped):  # the 0001 evaluation table: no party_id/perspective_id yet
+            session.execute(
+                text("INSERT INTO evaluation (cycle_id, participant_id, value_code_id, level, source_key, source_row)"
+                     " VALUES (:c, :p, :v, 3, 's', 4)"),
+                {"c": world.cycle.id, "p": person.id, "v": code.id},
+            )  # fmt: skip
+        expected = {
+            senior.id: (world.parties["client"].id, world.perspectives["senior"].id),
+            unmapped.id: (world.parties["supplier"].id, None),
+        }
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT participant_id, party_id, perspective_id FROM evaluation")).all()
+    assert {r[0]: (r[1], r[2]) for r in rows} == expected
+    engine.dispose()

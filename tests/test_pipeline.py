@@ -244,3 +244,33 @@ def test_remodel_after_a_mapping_change_needs_no_files(store: Store, demo_copy: 
             text("SELECT count(*) FROM participant WHERE perspective_id IS NULL")
         ).scalar()
     assert unmapped == 0
+
+
+def test_each_cycle_keeps_the_groups_people_had_then(store: Store, demo_copy: Path) -> None:
+    """Re-mapping roles and re-modelling cycle 2 leaves cycle 1's groups, and its scores, as they were."""
+    _run(store, demo_copy, cycle=1)
+    _run(store, demo_copy, cycle=2)
+    with store.sessions() as s:
+        cycle_1_scores = s.execute(text(
+            "SELECT group_key, n FROM score JOIN cycle ON cycle.id = score.cycle_id WHERE cycle.number = 1"
+        )).all()  # fmt: skip
+
+    def map_apprentices(data: dict) -> None:  # type: ignore[type-arg]
+        data["equivalences"].insert(
+            0, {"party": "contoso", "role": "*Apprentice", "perspective": "front_line"}
+        )
+
+    _edit_config(demo_copy, map_apprentices)
+    _run(store, demo_copy, cycle=2, remodel=True)
+
+    unmapped = text(
+        "SELECT count(*) FROM evaluation JOIN cycle ON cycle.id = evaluation.cycle_id "
+        "WHERE cycle.number = :n AND evaluation.perspective_id IS NULL"
+    )
+    with store.sessions() as s:
+        assert (s.scalar(unmapped, {"n": 1}) or 0) > 0  # cycle 1 still as it was modelled
+        assert s.scalar(unmapped, {"n": 2}) == 0
+        after = s.execute(text(
+            "SELECT group_key, n FROM score JOIN cycle ON cycle.id = score.cycle_id WHERE cycle.number = 1"
+        )).all()  # fmt: skip
+    assert sorted(after) == sorted(cycle_1_scores)

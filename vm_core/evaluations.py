@@ -8,6 +8,7 @@ export that overlaps an earlier one, never duplicates anything.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pandas as pd
@@ -39,18 +40,36 @@ def _none(value: Any) -> Any:
     return None if value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
+@dataclass(frozen=True)
+class GroupIds:
+    """Store ids of a relationship's parties and perspectives, by key."""
+
+    parties: dict[str, int]
+    perspectives: dict[str, int]
+
+    @classmethod
+    def of(cls, session: Session, relationship: Relationship) -> GroupIds:
+        return cls(
+            dict(
+                session.execute(
+                    select(Party.key, Party.id).where(Party.relationship_id == relationship.id)
+                ).all()
+            ),
+            dict(
+                session.execute(
+                    select(Perspective.key, Perspective.id).where(
+                        Perspective.relationship_id == relationship.id
+                    )
+                ).all()
+            ),
+        )
+
+
 def upsert_participants(
-    session: Session, relationship: Relationship, evaluations: pd.DataFrame
+    session: Session, relationship: Relationship, evaluations: pd.DataFrame, ids: GroupIds
 ) -> dict[str, int]:
     """Participants by respondent key (pseudonym) → id; party, role and perspective follow the newest data."""
-    party_ids = dict(
-        session.execute(select(Party.key, Party.id).where(Party.relationship_id == relationship.id)).all()
-    )
-    perspective_ids = dict(
-        session.execute(
-            select(Perspective.key, Perspective.id).where(Perspective.relationship_id == relationship.id)
-        ).all()
-    )
+    party_ids, perspective_ids = ids.parties, ids.perspectives
     people = evaluations.drop_duplicates("respondent_key", keep="last")
     wanted = {
         key: (party_ids[party], _none(role), perspective_ids.get(perspective) if _none(perspective) else None)
@@ -103,16 +122,16 @@ def upsert_participants(
         for batch in _batches(changed):
             session.connection().execute(stmt, list(batch))
     keys = list(wanted)
-    ids: dict[str, int] = {}
+    participant_ids: dict[str, int] = {}
     for batch in _batches(keys, 5_000):
-        ids.update(
+        participant_ids.update(
             session.execute(
                 select(Participant.respondent_key, Participant.id).where(
                     Participant.relationship_id == relationship.id, Participant.respondent_key.in_(batch)
                 )
             ).all()
         )
-    return ids
+    return participant_ids
 
 
 def replace_source(
@@ -133,7 +152,8 @@ def replace_source(
         )
     )
     if not evaluations.empty:
-        participant_ids = upsert_participants(session, relationship, evaluations)
+        ids = GroupIds.of(session, relationship)
+        participant_ids = upsert_participants(session, relationship, evaluations, ids)
         code_ids = dict(
             session.execute(
                 select(ValueCode.identifier, ValueCode.id).where(
@@ -158,6 +178,8 @@ def replace_source(
             [cycle.id] * n,
             participant,
             value_code,
+            evaluations["party"].map(ids.parties).tolist(),
+            _nullable(evaluations["perspective"].map(ids.perspectives).astype("Int64")),
             _nullable(evaluations["level"]),
             _nullable(evaluations["comment"]),
             [source_key] * n,
@@ -176,6 +198,8 @@ EVALUATION_INSERT_COLUMNS = (
     "cycle_id",
     "participant_id",
     "value_code_id",
+    "party_id",
+    "perspective_id",
     "level",
     "comment",
     "source_key",

@@ -202,7 +202,11 @@ class PerspectiveEquivalence(Base):
 
 
 class Participant(Base):
-    """A pseudonymous respondent: only the keyed hash of the source id/e-mail is stored."""
+    """A pseudonymous respondent: only the keyed hash of the source id/e-mail is stored.
+
+    party, role and perspective here are the latest known; each evaluation records the party and
+    perspective the respondent had in *its* cycle, which is what scores use.
+    """
 
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("relationship_id", "respondent_key"),)
@@ -275,6 +279,9 @@ class Evaluation(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     value_code_id: Mapped[int] = mapped_column(ForeignKey("value_code.id"))
+    #: the respondent's party and perspective in this cycle (people move on; earlier cycles keep theirs)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="SET NULL"))
+    perspective_id: Mapped[int | None] = mapped_column(ForeignKey("perspective.id", ondelete="SET NULL"))
     level: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
     source_key: Mapped[str] = mapped_column(String(100))

@@ -12,8 +12,9 @@ Groups
     Per cycle × Value Code a row is written for ``all`` respondents, for every
     configured ``party``, for every canonical ``perspective`` (across parties) and
     for every ``party_perspective`` pair, even when nobody answered (n = 0).
-    Participants without a party are not scored at all; participants without a
-    perspective (an unmapped role) count in ``all`` and their ``party`` only.
+    Each evaluation carries the respondent's party and perspective *in that cycle*.
+    Evaluations without a party are not scored at all; those without a perspective
+    (an unmapped role) count in ``all`` and their ``party`` only.
 
 Anonymity (enforced here, where scores are produced, and again in
 :func:`vm_core.scores.read_scores`, the only read path)
@@ -53,14 +54,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import case, delete, exists, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from vm_core.models import (
     LEVELS,
     Cycle,
     Evaluation,
-    Participant,
     Party,
     Perspective,
     Relationship,
@@ -382,24 +382,17 @@ def score_cycle(session: Session, cycle_id: int) -> ScoreSummary:
 
     # tally[value_code_id][group] = [n_no_level, l1, l2, l3, l4, l5]
     tally = {vc: {g: [0] * (1 + len(LEVELS)) for g in groups} for vc in value_code_ids}
-    scored = (
-        (Evaluation.cycle_id == cycle_id)
-        & (Participant.relationship_id == relationship.id)
-        & Participant.party_id.is_not(None)
-    )
+    # each evaluation carries the respondent's party and perspective in this cycle: no join needed
     counts = session.execute(
         select(
             Evaluation.value_code_id,
-            Participant.party_id,
-            Participant.perspective_id,
+            Evaluation.party_id,
+            Evaluation.perspective_id,
             Evaluation.level,
             func.count(),
         )
-        .join(Participant, Participant.id == Evaluation.participant_id)
-        .where(scored)
-        .group_by(
-            Evaluation.value_code_id, Participant.party_id, Participant.perspective_id, Evaluation.level
-        )
+        .where(Evaluation.cycle_id == cycle_id, Evaluation.party_id.is_not(None))
+        .group_by(Evaluation.value_code_id, Evaluation.party_id, Evaluation.perspective_id, Evaluation.level)
     )
     for value_code_id, party_id, perspective_id, level, count in counts:
         by_group = tally.get(value_code_id)
@@ -427,12 +420,8 @@ def score_cycle(session: Session, cycle_id: int) -> ScoreSummary:
         ]
 
     participants = session.scalar(
-        select(func.count())
-        .select_from(Participant)
-        .where(
-            Participant.relationship_id == relationship.id,
-            Participant.party_id.in_(list(party_ids.values())),
-            exists().where(Evaluation.cycle_id == cycle_id, Evaluation.participant_id == Participant.id),
+        select(func.count(func.distinct(Evaluation.participant_id))).where(
+            Evaluation.cycle_id == cycle_id, Evaluation.party_id.in_(list(party_ids.values()))
         )
     )
 
