@@ -16,9 +16,7 @@ import yaml
 
 from vm_core.connector import SourceSpec
 from vm_core.errors import ConfigError
-
-CYCLE_MODES = ("resolve", "solve", "dissolve")
-MIN_GROUP_SIZE_FLOOR = 3
+from vm_core.models import CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
 
 
 @dataclass(frozen=True)

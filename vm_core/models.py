@@ -55,6 +55,8 @@ LEVELS = (1, 2, 3, 4, 5)
 #: The method's colour scale, level 1 ("barely acceptable") to level 5 ("what good looks like").
 LEVEL_COLOURS = {1: "red", 2: "amber", 3: "yellow", 4: "lime", 5: "green"}
 CYCLE_MODES = ("resolve", "solve", "dissolve")
+#: No configuration can publish a group smaller than this (the default is 5).
+MIN_GROUP_SIZE_FLOOR = 3
 GROUP_KINDS = ("all", "party", "perspective", "party_perspective")
 
 
@@ -157,7 +159,9 @@ class Relationship(Base):
     #: documented thresholds for the agreed/divided labels (see vm_core.scoring.AgreementRule)
     agreement: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created]
-    __table_args__ = (CheckConstraint("min_group_size >= 3", name="min_group_size_at_least_3"),)
+    __table_args__ = (
+        CheckConstraint(f"min_group_size >= {MIN_GROUP_SIZE_FLOOR}", name="min_group_size_at_least_3"),
+    )
 
 
 class Party(Base):

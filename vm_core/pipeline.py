@@ -129,13 +129,13 @@ def extract_load(
     sessions = open_store(settings)
     with sessions() as session:
         _, cycle = _cycle(session, config, cycle_number)
-        ctx = _context(settings, config, session, cycle, source)
         previous = previous_load(session, cycle, source.key)
-    if previous is not None and previous.sha256 == sha and not force:
-        result.status = "unchanged"
-        result.rows_read, result.evaluations = previous.rows_read, previous.evaluations
-        result.quarantined = previous.quarantined
-        return result
+        if previous is not None and previous.sha256 == sha and not force:
+            result.status = "unchanged"
+            result.rows_read, result.evaluations = previous.rows_read, previous.evaluations
+            result.quarantined = previous.quarantined
+            return result
+        ctx = _context(settings, config, session, cycle, source)
     connector = get_connector(source.connector)
     try:
         land(settings, config.key, connector.resources(source, ctx))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -95,8 +96,22 @@ class HeatmapData:
     agreement: AgreementRule  # the thresholds behind the agreed/divided labels
     level_labels: list[str]  # labels of levels 1..5 when all Value Codes share them, else "Level i"
 
+    _cells: dict[tuple[str, str, str], Cell] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # one pass over the scores instead of a scan of the whole frame for every drawn cell
+        cells = {
+            (code, kind, group): _cell(row)
+            for (code, kind, group), row in zip(
+                zip(self.scores["value_code"], self.scores["group_kind"], self.scores["group"], strict=True),
+                self.scores.to_dict("records"),
+                strict=True,
+            )
+        }
+        object.__setattr__(self, "_cells", cells)
+
     def cell(self, identifier: str, column: Column) -> Cell | None:
-        return cell(self.scores, identifier, column)
+        return self._cells.get((identifier, column.group_kind, column.group))
 
 
 @dataclass(frozen=True)
@@ -298,9 +313,10 @@ def cell(scores: pd.DataFrame, identifier: str, column: Column) -> Cell | None:
         & (scores["group_kind"] == column.group_kind)
         & (scores["group"] == column.group)
     ]
-    if match.empty:
-        return None
-    row = match.iloc[0]
+    return None if match.empty else _cell(match.iloc[0].to_dict())
+
+
+def _cell(row: Mapping[str, Any]) -> Cell:
     suppressed = bool(row["suppressed"])
     counts = [_number(row[f"l{level}"]) for level in LEVELS]
     agreement = row["agreement"]

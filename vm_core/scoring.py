@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 
 from vm_core.models import (
     LEVELS,
+    MIN_GROUP_SIZE_FLOOR,
     Cycle,
     Evaluation,
     Party,
@@ -87,9 +88,6 @@ SCORE_COLUMNS = (
     "consensus",
     "suppressed",
 )
-
-#: No configuration can publish a group smaller than this (the model's default is 5).
-MIN_GROUP_SIZE_FLOOR = 3
 
 #: Distance between the ends of the 5-point scale: d = 5 − 1 in Tastle & Wierman's formula.
 SCALE_WIDTH = LEVELS[-1] - LEVELS[0]

@@ -43,10 +43,6 @@ class Settings:
             secret_override=env.get("VM_SECRET") or None,
         )
 
-    @property
-    def is_embedded(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     def secret(self) -> bytes:
         """The installation secret keying respondent pseudonyms; created on first use."""
         if self.secret_override:

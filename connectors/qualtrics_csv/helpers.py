@@ -297,31 +297,26 @@ def plan_answers(
 
     organisation = resolve(options.organisation_column, "organisation_column")
     role = resolve(options.role_column, "role_column")
-    comments: dict[str, Column] = {}
-    for name, code in options.comments.items():
-        column = landed(find_column(columns, name, file, "comments"), "comments")
-        if code in comments:
-            raise SourceError(
-                file,
-                f"options.comments: two columns ({comments[code].display}, "
-                f"{column.display}) are the comment of {code}",
-                1,
-                column.export_tag,
-            )
-        comments[code] = column
-    questions: dict[str, Column] = {}
-    if options.questions is not None:
-        for name, code in options.questions.items():
-            column = landed(find_column(columns, name, file, "questions"), "questions")
-            if code in questions:
+
+    def by_code(mapping: Mapping[str, str], option: str, role: str) -> dict[str, Column]:
+        """Value Code → its configured column; one column per Value Code."""
+        found: dict[str, Column] = {}
+        for name, code in mapping.items():
+            column = landed(find_column(columns, name, file, option), option)
+            if code in found:
                 raise SourceError(
                     file,
-                    f"options.questions: two columns ({questions[code].display}, "
-                    f"{column.display}) answer {code}",
+                    f"options.{option}: two columns ({found[code].display}, {column.display}) {role} {code}",
                     1,
                     column.export_tag,
                 )
-            questions[code] = column
+            found[code] = column
+        return found
+
+    comments = by_code(options.comments, "comments", "are the comment of")
+    questions: dict[str, Column] = {}
+    if options.questions is not None:
+        questions = by_code(options.questions, "questions", "answer")
     else:
         codes = {code.lower(): code for code in value_codes}
         taken = {c.position for c in (organisation, role, *comments.values()) if c}
