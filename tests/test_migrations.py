@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from tests.conftest import Store
 from vm_core.db import alembic_config
@@ -36,6 +40,24 @@ def test_migrating_twice_is_harmless(store: Store) -> None:
         assert MigrationContext.configure(conn).get_current_revision() == head
 
 
+@contextmanager
+def _newer_columns_added(engine: Engine, tables: tuple[str, ...]) -> Iterator[None]:
+    """Let today's factories seed an old schema: add the columns later revisions add, drop them after."""
+    from sqlalchemy import inspect, text
+
+    added = []
+    for table in tables:
+        present = {c["name"] for c in inspect(engine).get_columns(table)}
+        added += [(table, c.name) for c in Base.metadata.tables[table].columns if c.name not in present]
+    with engine.begin() as conn:
+        for table, column in added:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} TEXT"))
+    yield
+    with engine.begin() as conn:
+        for table, column in added:
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
 def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Evaluations stored before party/perspective moved onto them keep scoring in the same groups."""
     from alembic import command
@@ -46,7 +68,7 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
 
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     command.upgrade(alembic_config(engine), "0001")
-    with session_factory(engine)() as session, session.begin():
+    with _newer_columns_added(engine, ("cycle",)), session_factory(engine)() as session, session.begin():
         world = seed_world(session)
         (senior,) = add_participants(session, world, 1, party="client", perspective="senior")
         (unmapped,) = add_participants(session, world, 1, party="supplier", perspective=None)

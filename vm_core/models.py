@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -239,6 +240,8 @@ class Cycle(Base):
     opens_on: Mapped[dt.date | None]
     closes_on: Mapped[dt.date | None]
     library_version_id: Mapped[int] = mapped_column(ForeignKey("library_version.id"))
+    #: why newer data of this cycle is held back from its published scores (None: nothing held)
+    held_note: Mapped[str | None] = mapped_column(Text)
 
 
 class InvitedCount(Base):
@@ -278,6 +281,7 @@ class Evaluation(Base):
     __table_args__ = (
         UniqueConstraint("cycle_id", "participant_id", "value_code_id"),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_range"),
+        CheckConstraint("NOT blank OR level IS NULL", name="blank_has_no_level"),
     )
     id: Mapped[intpk]
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
@@ -287,6 +291,9 @@ class Evaluation(Base):
     party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="SET NULL"))
     perspective_id: Mapped[int | None] = mapped_column(ForeignKey("perspective.id", ondelete="SET NULL"))
     level: Mapped[int | None]
+    #: the cell was left unanswered (level is NULL); a NULL level with ``blank`` false is an explicit
+    #: "no level" answer such as "Not applicable"
+    blank: Mapped[bool] = mapped_column(default=False, server_default=false())
     comment: Mapped[str | None] = mapped_column(Text)
     source_key: Mapped[str] = mapped_column(String(100))
     source_row: Mapped[int]
@@ -341,6 +348,7 @@ class Score(Base):
     perspective_id: Mapped[int | None] = mapped_column(ForeignKey("perspective.id", ondelete="CASCADE"))
     n: Mapped[int]
     n_no_level: Mapped[int]
+    n_blank: Mapped[int] = mapped_column(default=0, server_default="0")
     l1: Mapped[int | None]
     l2: Mapped[int | None]
     l3: Mapped[int | None]
@@ -350,3 +358,33 @@ class Score(Base):
     consensus: Mapped[float | None]
     agreement: Mapped[str | None] = mapped_column(String(20))  # "agreed" | "divided" | None
     suppressed: Mapped[bool]
+
+
+class PublishedTally(Base):
+    """The counts behind a cycle's published scores, per finest group, kept to guard re-scoring.
+
+    One row per cycle × Value Code × *atom*: a party × perspective cell, or a party's respondents
+    without a perspective (``perspective_id`` NULL). Every published group is a sum of atoms. When
+    a cycle is scored again (a late delivery, an erasure), the new atoms are compared with these so
+    that differencing old and new scores cannot single out the few people who changed
+    (see ``docs/anonymity.md``). Internal: no output reads this table.
+    """
+
+    __tablename__ = "published_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "cycle_id", "value_code_id", "party_id", "perspective_id", name="uq_published_tally_atom"
+        ),
+    )
+    id: Mapped[intpk]
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    value_code_id: Mapped[int] = mapped_column(ForeignKey("value_code.id"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id", ondelete="CASCADE"))
+    perspective_id: Mapped[int | None] = mapped_column(ForeignKey("perspective.id", ondelete="CASCADE"))
+    n_blank: Mapped[int]
+    n_no_level: Mapped[int]
+    l1: Mapped[int]
+    l2: Mapped[int]
+    l3: Mapped[int]
+    l4: Mapped[int]
+    l5: Mapped[int]
