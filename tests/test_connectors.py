@@ -153,7 +153,9 @@ def test_sample_exports_read_with_exact_counts(samples: Path, name: str, counts:
 
 
 def test_beskar_full_values_and_row_numbers(samples: Path) -> None:
-    tables = extract(QUALTRICS, spec(samples / "qualtrics" / "api_export_beskar_armor_full.csv"), make_ctx())
+    kept = ["QID16", "QID18", "QID19_TEXT", "QID22_TEXT"]  # only kept (or mapped) columns land
+    path = samples / "qualtrics" / "api_export_beskar_armor_full.csv"
+    tables = extract(QUALTRICS, spec(path, keep_columns=kept), make_ctx())
     responses = tables["qualtrics_responses"]
     ids = responses.column("response_id").to_pylist()
     assert "R_A7l3qPgjI2gQ6vT" not in ids  # Survey Preview
@@ -187,14 +189,15 @@ def test_beskar_full_values_and_row_numbers(samples: Path) -> None:
         "export_tag": "ResponseId",
         "label": "Response ID",
         "import_id": "_recordId",
+        "landed": True,
     }
     assert columns[3]["column_key"] == "ipAddress"  # personal-data columns: header only
+    assert not columns[3]["landed"]
 
 
 def test_cats_salami_breakout_columns_stay_distinct(samples: Path) -> None:
-    tables = extract(
-        QUALTRICS, spec(samples / "qualtrics" / "api_export_cats_salami_employee_survey.csv"), make_ctx()
-    )
+    path = samples / "qualtrics" / "api_export_cats_salami_employee_survey.csv"
+    tables = extract(QUALTRICS, spec(path, keep_columns=["QID36#1", "QID36#2", "QID18", "QID30"]), make_ctx())
     columns = {c["column_key"]: c for c in tables["qualtrics_columns"].to_pylist()}
     for choice, tag in (("1", "Q35_1"), ("2", "Q35_2"), ("7", "Q35_7")):
         assert columns[f"QID36#{choice}"]["export_tag"] == tag
@@ -209,9 +212,8 @@ def test_cats_salami_breakout_columns_stay_distinct(samples: Path) -> None:
 
 
 def test_german_labels_are_kept_but_not_used_as_keys(samples: Path) -> None:
-    tables = extract(
-        QUALTRICS, spec(samples / "qualtrics" / "qualtrics_sample_german_labels.csv"), make_ctx()
-    )
+    path = samples / "qualtrics" / "qualtrics_sample_german_labels.csv"
+    tables = extract(QUALTRICS, spec(path, keep_columns=["QID2_TEXT"]), make_ctx())
     columns = tables["qualtrics_columns"].to_pylist()
     assert (columns[0]["column_key"], columns[0]["label"]) == ("startDate", "Anfangsdatum")
     row = cells(tables["qualtrics_responses"], "R_2YPOQ602ER1jkf1")
@@ -221,7 +223,8 @@ def test_german_labels_are_kept_but_not_used_as_keys(samples: Path) -> None:
 
 def test_legacy_export(samples: Path) -> None:
     ctx = make_ctx()
-    tables = extract(QUALTRICS, spec(samples / "qualtrics" / "qualtrics_sample_legacy_v1_format.csv"), ctx)
+    path = samples / "qualtrics" / "qualtrics_sample_legacy_v1_format.csv"
+    tables = extract(QUALTRICS, spec(path, keep_columns=["V2", "V8", "V9", "Q1", "Q2"]), ctx)
     columns = tables["qualtrics_columns"].to_pylist()
     assert columns[0]["export_tag"] == columns[0]["column_key"] == "V1"  # no BOM
     assert all(c["import_id"] is None for c in columns)
@@ -680,7 +683,8 @@ def test_duplicate_and_blank_header_names_are_tolerated(tmp_path: Path) -> None:
         ("Q1", "tag only", ""),
     ]
     path = write_export(tmp_path / "dupes.csv", header, [["R_1", "a", "b", "c", "d"]])
-    tables = extract(QUALTRICS, spec(path), make_ctx())
+    kept = ["QID1", "QID1~2", "_col4", "Q1"]  # every column stays addressable by its key
+    tables = extract(QUALTRICS, spec(path, keep_columns=kept), make_ctx())
     assert tables["qualtrics_columns"].column("column_key").to_pylist() == [
         "_recordId",
         "QID1",

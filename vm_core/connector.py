@@ -2,15 +2,23 @@
 
 A connector does two things for one configured source of one cycle:
 
-1. ``resources(source, ctx)`` returns dlt resources that land the source *as received*
-   (personal-data columns removed, the respondent pseudonymised) into the landing
-   dataset. Every landed row carries ``cycle``, ``source_key`` and ``response_id``;
-   the primary key includes them and the write disposition is ``merge``, so landing
-   the same or an overlapping export again changes nothing / updates in place.
+1. ``resources(source, ctx)`` returns dlt resources that land what the configuration asks
+   for, and nothing else, into the landing dataset: an **allow-list** of the answer, comment,
+   organisation and role columns, the pseudonymised respondent (``ctx.pseudonymise``, never
+   the raw id or e-mail), response id / row bookkeeping, and the columns the configuration
+   explicitly keeps (``keep_columns``). Every other column is left behind and only its *name*
+   is recorded in ``ctx.report.columns_not_landed``. Comments pass through
+   :func:`vm_core.scrub.scrub` (e-mail addresses, phone numbers, links) before they are
+   yielded. Every landed row carries ``cycle``, ``source_key`` and ``response_id``; the
+   primary key includes them and the write disposition is ``merge``, so landing the same
+   or an overlapping export again changes nothing / updates in place.
 2. ``answers(landed, source, ctx)`` turns those landed rows (read back as pandas
    frames, one per table in ``landing_tables``, filtered to this cycle and source,
    so a cycle can be re-modelled without the source file) into the long answer
    frame with :data:`ANSWER_COLUMNS`, one row per respondent × Value Code.
+
+Errors (:class:`vm_core.errors.SourceError`) and reports name file, row, column and the kind
+of problem, never a cell's value: they end up in logs and Prefect artifacts.
 
 Everything after that (levels, parties, perspectives, validation, storage,
 scoring) is the same for every connector and lives in ``vm_core``.
@@ -65,7 +73,9 @@ class ExtractReport:
 
     rows_read: int = 0
     dropped: Counter[str] = field(default_factory=Counter)  # reason -> rows (e.g. "preview", "test")
-    pii_columns_removed: list[str] = field(default_factory=list)
+    pii_columns_removed: list[str] = field(default_factory=list)  # known personal-data columns left behind
+    columns_not_landed: list[str] = field(default_factory=list)  # any other column left behind (names only)
+    scrubbed: Counter[str] = field(default_factory=Counter)  # "[e-mail]"/"[phone]"/"[link]" -> replaced
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from connectors.common import (
 from connectors.csv_long import settings
 from vm_core.connector import ConnectorContext, SourceSpec
 from vm_core.errors import ConfigError, SourceError
+from vm_core.scrub import scrub_counted
 
 SCHEMA = pa.schema(
     [
@@ -63,7 +64,11 @@ def detect_delimiter(text: str) -> str:
 
 
 def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
-    """(Arrow table with SCHEMA, data rows read); the respondent id is pseudonymised, never kept."""
+    """(Arrow table with SCHEMA, data rows read); the respondent id is pseudonymised, never kept.
+
+    Only the format's own columns land (an allow-list); the names of any others are recorded in
+    ``ctx.report.columns_not_landed``. Comments are scrubbed of e-mail addresses, phones and links.
+    """
     file = source.path.name
     configured = delimiter_option(source)
     text = read_text(source.path)
@@ -93,6 +98,12 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
             )
     width = len(written)
     codes = {code.lower(): code for code in ctx.value_codes}
+    known = {*settings.REQUIRED_COLUMNS, *settings.OPTIONAL_COLUMNS}
+    ctx.report.columns_not_landed.extend(
+        name.strip() or f"column {i + 1}"
+        for i, name in enumerate(written)
+        if name.strip().lower() not in known
+    )
 
     def at(cells: list[str], name: str) -> str:
         return cells[index[name]] if name in index else ""
@@ -116,7 +127,12 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
         if (respondent_key, code.lower()) in seen:
             first = seen[respondent_key, code.lower()]
             raise SourceError(
-                file, f"respondent already answered {code} in row {first}", row, written[index["value_code"]]
+                file,
+                # a library identifier may be named; an unknown cell's text is not repeated
+                f"respondent already answered {code if code.lower() in codes else 'this Value Code'} "
+                f"in row {first}",
+                row,
+                written[index["value_code"]],
             )
         seen[respondent_key, code.lower()] = row
         out["source_row"].append(row)
@@ -127,6 +143,9 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
         out["value_code"].append(code)
         out["level"].append(at(cells, "level").strip() or None)  # checked 1–5 by the contract, per answer
         comment = at(cells, "comment")
+        if comment.strip():
+            comment, found = scrub_counted(comment)
+            ctx.report.scrubbed.update(found)
         out["comment"].append(comment if comment.strip() else None)
         out["submitted_at"].append(at(cells, "submitted_at").strip() or None)
     count = len(out["source_row"])

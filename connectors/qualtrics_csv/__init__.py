@@ -31,6 +31,8 @@ class _ParsedOnce:
             report.rows_read += export.rows_read
             report.dropped.update(export.dropped)
             report.pii_columns_removed.extend(export.pii_removed)
+            report.columns_not_landed.extend(export.not_landed)
+            report.scrubbed.update(export.scrubbed)
             self._export = export
         return self._export
 
@@ -39,7 +41,7 @@ class _ParsedOnce:
     name=settings.RESPONSES_TABLE, primary_key=settings.RESPONSES_PRIMARY_KEY, write_disposition="merge"
 )
 def qualtrics_responses(parsed: _ParsedOnce) -> Iterator[Any]:
-    """One row per response (preview/test dropped, personal data removed), as one Arrow table."""
+    """One row per response (preview/test dropped; only mapped or kept columns, comments scrubbed)."""
     yield parsed.get().responses
 
 

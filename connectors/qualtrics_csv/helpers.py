@@ -34,6 +34,7 @@ from connectors.common import (
 from connectors.qualtrics_csv import settings
 from vm_core.connector import ConnectorContext, SourceSpec
 from vm_core.errors import ConfigError, SourceError
+from vm_core.scrub import scrub_counted
 
 # --------------------------------------------------------------------------------------------------
 # Options
@@ -48,6 +49,10 @@ class Options:
     role_column: str | None
     respondent_id: str | None
     keep_columns: frozenset[str]  # lower-cased names
+
+    def keeps(self, column: Column) -> bool:
+        """The configuration lists this column in ``keep_columns`` (by any of its names)."""
+        return any(n.lower() in self.keep_columns for n in column.names())
 
 
 def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
@@ -179,6 +184,14 @@ def columns_from_landed(frame: pd.DataFrame) -> list[Column]:
     ]
 
 
+def _unlanded_positions(frame: pd.DataFrame) -> set[int]:
+    """Positions of columns whose cells were left behind (landings made before the allow-list have none)."""
+    if frame.empty or "landed" not in frame.columns:
+        return set()
+    landed = zip(frame["position"], frame["landed"].astype(object), strict=True)
+    return {int(position) for position, flag in landed if not pd.isna(flag) and not bool(flag)}
+
+
 def find_column(columns: Sequence[Column], name: str, file: str, option: str) -> Column:
     """The one column called ``name``: by column key, then ImportId, then export tag; exact, then any case."""
     for fold in (False, True):
@@ -216,7 +229,7 @@ class ColumnRoles:
     dedicated: dict[str, Column]  # field -> column landed as its own column
     respondent: list[Column]  # candidates for the respondent identity, first non-blank wins
     removed: list[Column]  # personal data, not landed
-    cells: list[Column]  # landed inside ``cells``
+    cells: list[Column]  # the rest: candidates for the answer plan; only planned or kept ones land
 
 
 def column_roles(columns: Sequence[Column], options: Options, file: str) -> ColumnRoles:
@@ -241,15 +254,12 @@ def column_roles(columns: Sequence[Column], options: Options, file: str) -> Colu
         chain = settings.LEGACY_RESPONDENT_FIELDS if legacy else settings.RESPONDENT_FIELDS
         respondent = [by_field[f] for f in chain if f in by_field]
 
-    def kept(column: Column) -> bool:
-        return any(n.lower() in options.keep_columns for n in column.names())
-
     def personal(column: Column) -> bool:
         if column is configured:  # the raw identity never lands, unless it is the response id itself
             return column.field != settings.RESPONSE_ID
         return column.field in settings.PERSONAL_FIELDS
 
-    removed = [c for c in columns if personal(c) and not kept(c)]
+    removed = [c for c in columns if personal(c) and not options.keeps(c)]
     removed_positions = {c.position for c in removed}
     dedicated_positions = {c.position for c in dedicated.values()}
     cells = [c for c in columns if c.position not in removed_positions | dedicated_positions]
@@ -273,6 +283,14 @@ class AnswerPlan:
     items: list[PlanItem]
     organisation: Column | None
     role: Column | None
+
+    def columns(self) -> list[Column]:
+        """Every column the plan reads: organisation, role, then each item's question and comment."""
+        per_item = (column for item in self.items for column in (item.question, item.comment))
+        return [c for c in (self.organisation, self.role, *per_item) if c]
+
+    def comment_positions(self) -> set[int]:
+        return {item.comment.position for item in self.items if item.comment}
 
 
 def plan_answers(
@@ -367,6 +385,7 @@ COLUMNS_SCHEMA = pa.schema(
         pa.field("export_tag", pa.string()),
         pa.field("label", pa.string()),
         pa.field("import_id", pa.string()),
+        pa.field("landed", pa.bool_(), nullable=False),  # its cells are in ``cells`` (or a dedicated column)
     ]
 )
 
@@ -380,6 +399,8 @@ class Export:
     rows_read: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     pii_removed: list[str] = field(default_factory=list)
+    not_landed: list[str] = field(default_factory=list)  # names of the other columns left behind
+    scrubbed: Counter[str] = field(default_factory=Counter)
 
 
 def _import_id(cell: str, file: str, tag: str) -> tuple[str, str] | None:
@@ -391,9 +412,7 @@ def _import_id(cell: str, file: str, tag: str) -> tuple[str, str] | None:
     except ValueError:
         value = None
     if not isinstance(value, dict) or not isinstance(value.get("ImportId"), str):
-        raise SourceError(
-            file, f"ImportId cell is not ImportId JSON: {cell[:60]!r}", settings.HEADER_ROWS, tag
-        )
+        raise SourceError(file, "ImportId cell is not ImportId JSON", settings.HEADER_ROWS, tag)
     if not value["ImportId"].strip():
         return None
     choice = value.get("choiceId")
@@ -463,14 +482,18 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
     records = iter_records(read_text(source.path), file)
     columns = _header(records, file)
     roles = column_roles(columns, options, file)
-    plan_answers(columns, roles, options, ctx.value_codes, file)  # configured columns exist and land
+    plan = plan_answers(columns, roles, options, ctx.value_codes, file)  # configured columns exist
+    # The allow-list: only what the plan reads, and what the configuration explicitly keeps, lands.
+    planned = {c.position for c in plan.columns()}
+    landed_cells = [c for c in roles.cells if c.position in planned or options.keeps(c)]
+    comments = plan.comment_positions()
     width = len(columns)
     response_col = roles.dedicated[settings.RESPONSE_ID]
     status_col = roles.dedicated.get(settings.STATUS)
     finished_col = roles.dedicated.get(settings.FINISHED)
     recorded_col = roles.dedicated.get(settings.RECORDED_DATE)
     channel_col = next((c for c in columns if c.field == settings.DISTRIBUTION_CHANNEL), None)
-    cell_index = [(c.position - 1, c.key) for c in roles.cells]
+    cell_index = [(c.position - 1, c.key, c.position in comments) for c in landed_cells]
     respondent_index = [c.position - 1 for c in roles.respondent]
 
     out: dict[str, list[Any]] = {name: [] for name in RESPONSES_SCHEMA.names}
@@ -494,7 +517,7 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
         if response_id in seen:
             raise SourceError(
                 file,
-                f"response {response_id} appears twice (first in row {seen[response_id]})",
+                f"the same response id appears twice (first in row {seen[response_id]})",
                 row,
                 response_col.export_tag,
             )
@@ -506,13 +529,12 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
         out["status"].append(cells[status_col.position - 1] if status_col else None)
         out["finished"].append(cells[finished_col.position - 1] if finished_col else None)
         out["recorded_date"].append(cells[recorded_col.position - 1] if recorded_col else None)
-        out["cells"].append(
-            json.dumps(
-                {key: cells[i] for i, key in cell_index if cells[i].strip()},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-        )
+        landed: dict[str, str] = {}
+        for i, key, is_comment in cell_index:
+            if cells[i].strip():
+                landed[key] = _scrubbed(cells[i], export.scrubbed) if is_comment else cells[i]
+        out["cells"].append(json.dumps(landed, ensure_ascii=False, separators=(",", ":")))
+    landed_positions = {c.position for c in (*roles.dedicated.values(), *landed_cells)}
     count = len(out["source_row"])
     out["cycle"] = [ctx.cycle] * count
     out["source_key"] = [source.key] * count
@@ -527,11 +549,20 @@ def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
             "export_tag": [c.export_tag for c in columns],
             "label": [c.label for c in columns],
             "import_id": [c.import_id for c in columns],
+            "landed": [c.position in landed_positions for c in columns],
         },
         schema=COLUMNS_SCHEMA,
     )
     export.pii_removed = [c.display for c in roles.removed]
+    removed = {c.position for c in roles.removed}
+    export.not_landed = [c.display for c in columns if c.position not in landed_positions | removed]
     return export
+
+
+def _scrubbed(text: str, counts: Counter[str]) -> str:
+    clean, found = scrub_counted(text)
+    counts.update(found)
+    return clean
 
 
 # --------------------------------------------------------------------------------------------------
@@ -589,16 +620,25 @@ def long_answers(
             "export tags equal to Value Code identifiers",
             1,
         )
+    unlanded = _unlanded_positions(landed[settings.COLUMNS_TABLE])
+    missing = next((c for c in plan.columns() if c.position in unlanded), None)
+    if missing is not None:
+        raise SourceError(
+            file,
+            f"column {missing.display!r} was not landed when this file was read (nothing mapped it "
+            "then); run again with --force to read the file with the new mapping",
+            1,
+            missing.export_tag,
+        )
     responses = landed[settings.RESPONSES_TABLE]
     if responses.empty:
         return empty_answers()
     responses = responses.sort_values("source_row", kind="stable")
     n, m = len(responses), len(plan.items)
     dedicated = {c.position: settings.DEDICATED_FIELDS[f] for f, c in roles.dedicated.items()}
-    per_item = (column for item in plan.items for column in (item.question, item.comment))
-    wanted = [c for c in (plan.organisation, plan.role, *per_item) if c]
     from_cells = _cell_values(
-        responses["cells"], list(dict.fromkeys(c.key for c in wanted if c.position not in dedicated))
+        responses["cells"],
+        list(dict.fromkeys(c.key for c in plan.columns() if c.position not in dedicated)),
     )
     nothing = pa.nulls(n, pa.string())
 
