@@ -27,12 +27,13 @@ What must never be derivable
     result is re-checked by the same exact search: the table it returns has no leak.
 
 Cost of hiding a group (documented priority)
-    Smallest first — the fewest respondents whose numbers disappear — then the least informative
-    kind first: a cross-party perspective before a party × perspective cell (the method compares
-    the parties level for level, and the cells keep that comparison), then a party, then *all*;
-    then display order. So the demo's four Contoso senior leaders are protected by hiding the
-    cross-party *senior* and *middle management* rows and one more Contoso cell, and Northwind's
-    cells stay visible.
+    Least informative first: a cross-party perspective row (the parties' cells beside it keep the
+    level-for-level comparison the method is about), then a party × perspective cell, then a party,
+    then *all*; within a kind the smallest first (fewest respondents whose numbers disappear); then
+    display order. Of the ways to stop a leak, the one whose finished table costs least wins. So the
+    demo's four Contoso senior leaders (cycle 1) are protected by hiding the cross-party *senior*
+    row, and every Northwind cell stays visible: 32 of 192 cells hidden, where the first slice's
+    rule hid 64.
 
 Re-scoring
     Publishing new numbers for a cycle whose numbers were already shown lets anyone holding both
@@ -411,7 +412,7 @@ def suppress(
     fixed = primary | (set(already_hidden) & set(table.groups))
 
     def cost(g: Group) -> tuple[int, int, int]:
-        return (sizes[g], _KIND_COST[g.kind], order[g])
+        return (_KIND_COST[g.kind], sizes[g], order[g])
 
     search = _Search(table, tallies, min_size, fixed, cost)
     hidden = search.complete(fixed, lookahead=True)
@@ -433,8 +434,9 @@ class _Search:
         return find_leak(self.table, self.shown(hidden), self.tallies, self.min_size)
 
     def price(self, hidden: Collection[Group]) -> tuple[int, int]:
-        extra = [g for g in hidden if g not in self.fixed]
-        return (sum(self.cost(g)[0] for g in extra), sum(self.cost(g)[1] for g in extra))
+        """What a choice costs: kind costs added up, then respondents whose numbers disappear."""
+        extra = [self.cost(g) for g in hidden if g not in self.fixed]
+        return (sum(c[0] for c in extra), sum(c[1] for c in extra))
 
     def complete(self, start: set[Group], *, lookahead: bool) -> set[Group]:
         hidden = set(start)
