@@ -5,7 +5,7 @@
 writes, into DIR:
 
 ``export.csv``
-    A response CSV shaped like a Qualtrics API export (see shared/samples/FORMATS.md §1.1):
+    A response CSV shaped like a Qualtrics API export (the 3-header-row layout documented in connectors/qualtrics_csv/README.md):
     three header rows (export tags, labels, ImportId JSON), UTF-8 without BOM, CRLF record
     ends, bare LF inside quoted multi-line cells. Columns: the metadata fields
     ``StartDate … UserLanguage`` (with the personal-data ones: IP address, names, e-mail,

@@ -32,7 +32,8 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("VM_SAMPLES", REPO.parent / "shared" / "samples"))
+#: Real exports the connector tests read, copied into the repository with their provenance (README per folder).
+SAMPLES = Path(os.environ.get("VM_SAMPLES", REPO / "tests" / "samples"))
 POSTGRES_URL = os.environ.get("VM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
