@@ -34,6 +34,7 @@ def frame(*rows: dict[str, Any], text_dtype: str = "object") -> pd.DataFrame:
         "perspective": "senior",
         "value_code": "REL-TRUST",
         "level": 3,
+        "blank": False,
         "comment": None,
         "source_key": "survey",
         "source_file": "export.csv",
@@ -49,6 +50,8 @@ def frame(*rows: dict[str, Any], text_dtype: str = "object") -> pd.DataFrame:
             columns[name] = pd.Series(values, dtype="int64")
         elif name == "level":
             columns[name] = pd.Series(pd.array(values, dtype="Int64"))
+        elif name == "blank":
+            columns[name] = pd.Series(values, dtype=bool)
         else:
             array = np.empty(len(values), dtype=object)
             array[:] = values
@@ -93,6 +96,7 @@ def test_a_valid_frame_passes_untouched() -> None:
         {"source_row": 4, "value_code": "REL-TRUST", "level": 1},
         {"source_row": 4, "value_code": "REL-COMM", "level": 5},
         {"source_row": 4, "value_code": "DEL-QUALITY", "level": None},  # "no level" is allowed
+        {"source_row": 4, "value_code": "DEL-TIME", "level": None, "blank": True},  # and so is a blank
         {"source_row": 5, "respondent_key": OTHER_KEY, "party": "supplier"},
         {"source_row": 6, "cycle": 2},  # the same respondent and Value Code in another cycle
     )
@@ -206,6 +210,21 @@ def test_a_frame_the_contract_cannot_check_raises() -> None:
         apply_contract(frame({}).drop(columns=["party"]))
     with pytest.raises(pa.errors.SchemaErrors, match="level"):
         apply_contract(frame({}).astype({"level": "float64"}))
+    with pytest.raises(pa.errors.SchemaErrors, match="blank"):  # blank apart from "no level" is required
+        apply_contract(frame({}).drop(columns=["blank"]))
+
+
+def test_blank_rows_pass_with_the_flag_they_came_with() -> None:
+    good, quarantined = check(
+        frame(
+            {"source_row": 4, "level": None, "blank": True, "comment": "no view yet"},
+            {"source_row": 5, "level": None, "blank": False, "respondent_key": OTHER_KEY},
+            {"source_row": 6, "level": 9, "respondent_key": "c" * 64},
+        )
+    )
+    assert quarantined == [(6, ABOVE)]
+    assert good["blank"].tolist() == [True, False]
+    assert good["comment"].tolist() == ["no view yet", None]
 
 
 def test_many_rows_agree_with_whole_frame_validation() -> None:
@@ -220,7 +239,8 @@ def test_many_rows_agree_with_whole_frame_validation() -> None:
                     "respondent_key": key,
                     "party": rng.choice(["client", "supplier", "", None]),
                     "value_code": code,
-                    "level": rng.choice([1, 2, 3, 4, 5, None, 0, 6]),
+                    "level": (level := rng.choice([1, 2, 3, 4, 5, None, 0, 6])),
+                    "blank": level is None and rng.random() < 0.5,
                     "source_row": respondent + 4,
                     "cycle": rng.choice([1, 1, 1, 2]),
                 }

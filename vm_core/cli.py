@@ -259,18 +259,65 @@ def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
-def quarantine(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
-    """List input rows kept aside by validation: file, row, column, value and reason."""
+@click.option(
+    "--reveal-values",
+    is_flag=True,
+    help="Administrators: print the raw values (what respondents wrote) instead of their kind and length.",
+)
+def quarantine(relationship_key: str | None, cycle: int | None, fmt: str, reveal_values: bool) -> None:
+    """List input rows kept aside by validation: file, row, column, masked value and reason."""
     from vm_core.pipeline import open_store
     from vm_core.quarantine import format_quarantine, read_quarantine
     from vm_core.settings import Settings
 
     with open_store(Settings.from_env())() as session:
-        frame = read_quarantine(session, relationship_key, cycle)
+        frame = read_quarantine(session, relationship_key, cycle, reveal_values=reveal_values)
     if frame.empty:
         click.echo("no quarantined rows")
         return
-    click.echo(format_quarantine(frame, fmt), nl=False)
+    if reveal_values:
+        click.echo(REVEAL_WARNING, err=True)
+    click.echo(format_quarantine(frame, fmt, revealed=reveal_values), nl=False)
+
+
+REVEAL_WARNING = (
+    "warning: raw values follow: what respondents wrote may identify them or others; "
+    "do not paste them into tickets, chats or logs"
+)
+
+
+@main.group()
+def roles() -> None:
+    """Job titles (roles) in the data, e.g. those that map to no perspective."""
+
+
+@roles.command("unmapped")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Administrators: show every title, also those held by fewer than the minimum group size.",
+)
+def roles_unmapped(relationship_key: str | None, cycle: int | None, reveal: bool) -> None:
+    """List respondents whose role maps to no perspective, by party and job title.
+
+    Titles held by fewer than the relationship's minimum group size are counted, not shown,
+    unless --reveal: a rare title, or one written with a name, identifies its holder.
+    """
+    from vm_core.pipeline import open_store
+    from vm_core.roles import read_unmapped, unmapped_lines
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        stored = read_unmapped(session, relationship_key, cycle)
+    if not stored:
+        click.echo("no unmapped roles")
+        return
+    if reveal:
+        click.echo(REVEAL_WARNING, err=True)
+    for line in unmapped_lines(stored, reveal=reveal):
+        click.echo(line)
 
 
 @main.command()

@@ -33,6 +33,7 @@ EVALUATION_COLUMNS = (
     "perspective",
     "value_code",
     "level",
+    "blank",
     "comment",
     "source_key",
     "source_file",
@@ -45,13 +46,18 @@ QUARANTINE_COLUMNS = ("source_key", "source_file", "source_row", "source_column"
 
 
 class EvaluationContract(pa.DataFrameModel):
-    """One evaluation per respondent × Value Code × cycle; level 1–5 or null ("no level")."""
+    """One evaluation per respondent × Value Code × cycle; level 1–5 or null.
+
+    A null level is either an explicit "no level" answer (``blank`` false) or an unanswered cell
+    (``blank`` true); modelling sets ``blank`` only with a null level, and the store checks it.
+    """
 
     cycle: int = pa.Field(ge=1)
     respondent_key: str = pa.Field(str_length={"min_value": 64, "max_value": 64})  # an HMAC-SHA256 hex digest
     party: str = pa.Field(str_length={"min_value": 1})
     value_code: str = pa.Field(str_length={"min_value": 1})
     level: pd.Int64Dtype = pa.Field(ge=1, le=5, nullable=True)
+    blank: bool
     source_row: int = pa.Field(ge=1)
 
     class Config:

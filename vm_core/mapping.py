@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from fnmatch import fnmatchcase
+from typing import Final, Literal
 
 _SPACES = re.compile(r"\s+")
 
@@ -58,21 +60,35 @@ def match_perspective(party: str, role: str | None, rules: Sequence[PerspectiveR
 UNRECOGNISED = -1
 
 
-class LevelParser:
-    """Answer cell → level 1–5, ``None`` (no level), or :data:`UNRECOGNISED`.
+class _Blank(Enum):
+    BLANK = "blank"
 
-    Order: blank → no level; the configuration's ``levels:`` texts; a whole number
-    (range is checked later by the contract, so "7" is reported, not guessed); the
-    Value Code's own level labels and evaluation statements.
+
+#: Marker for an unanswered cell, kept apart from an explicit "no level" answer such as "Not applicable".
+#: Not an int: every int can be written in a cell ("-2"), a marker of its own cannot.
+BLANK: Final = _Blank.BLANK
+
+
+def is_blank_answer(value: str | None) -> bool:
+    """An unanswered cell: missing, empty or only whitespace."""
+    return value is None or not str(value).strip()
+
+
+class LevelParser:
+    """Answer cell → level 1–5, ``None`` (no level), :data:`BLANK` or :data:`UNRECOGNISED`.
+
+    Order: a blank cell → :data:`BLANK`; the configuration's ``levels:`` texts (a text listed as
+    ``null`` is an explicit "no level"); a whole number (range is checked later by the contract,
+    so "7" is reported, not guessed); the Value Code's own level labels and evaluation statements.
     """
 
     def __init__(self, configured: Mapping[str, int | None], per_code: Mapping[str, Mapping[str, int]]):
         self._configured = {normalise_text(k): v for k, v in configured.items()}
         self._per_code = {code: dict(texts) for code, texts in per_code.items()}
 
-    def parse(self, value_code: str, value: str | None) -> int | None:
-        if value is None or not str(value).strip():
-            return None
+    def parse(self, value_code: str, value: str | None) -> int | Literal[_Blank.BLANK] | None:
+        if is_blank_answer(value):
+            return BLANK
         text = normalise_text(str(value))
         if text in self._configured:
             return self._configured[text]

@@ -11,6 +11,7 @@ import pandas as pd
 from vm_core.connector import ANSWER_COLUMNS
 from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, apply_contract
 from vm_core.mapping import (
+    BLANK,
     UNRECOGNISED,
     LevelParser,
     PartyRule,
@@ -19,12 +20,16 @@ from vm_core.mapping import (
     match_perspective,
 )
 
+#: How a respondent without any role is listed among the unmapped roles.
+NO_ROLE = "(no role)"
+
 
 @dataclass(frozen=True)
 class Modelled:
     evaluations: pd.DataFrame  # EVALUATION_COLUMNS, passed the contract
     quarantined: pd.DataFrame  # QUARANTINE_COLUMNS
-    unmapped_roles: Counter[tuple[str, str]]  # (party, role) -> respondents whose role maps to no perspective
+    #: (party, role) -> respondents whose role maps to no perspective; raw titles, see vm_core.roles
+    unmapped_roles: Counter[tuple[str, str]]
 
 
 def _quarantine(rows: pd.DataFrame, reason: str | pd.Series) -> pd.DataFrame:
@@ -64,13 +69,9 @@ def model_answers(
     if no_party.any():
         rows = frame[no_party]
         names = ", ".join(r.party for r in parties)
-        reason = rows["organisation"].map(
-            lambda o: (
-                "no organisation given"
-                if pd.isna(o) or not str(o).strip()
-                else f"organisation {o!r} matches no party ({names})"
-            )
-        )
+        # the organisation text stays out of the reason: reasons are shown unmasked (the file and row say where)
+        given = rows["organisation"].map(lambda o: not (pd.isna(o) or not str(o).strip()))
+        reason = given.map({True: f"organisation matches no party ({names})", False: "no organisation given"})
         bad.append(_quarantine(rows, reason))
         frame = frame[~no_party]
 
@@ -81,13 +82,13 @@ def model_answers(
         for p, r in roles.itertuples(index=False)
     ]
     answers_seen = frame[["value_code", "value"]].drop_duplicates()
+    parsed = [
+        levels.parse(code, None if pd.isna(v) else str(v)) for code, v in answers_seen.itertuples(index=False)
+    ]
+    # an unanswered cell is kept apart from an explicit "no level" answer: both have no level
+    answers_seen["blank"] = pd.Series([p is BLANK for p in parsed], index=answers_seen.index, dtype=bool)
     answers_seen["level"] = pd.Series(
-        [
-            levels.parse(code, None if pd.isna(v) else str(v))
-            for code, v in answers_seen.itertuples(index=False)
-        ],
-        index=answers_seen.index,
-        dtype="object",
+        [None if p is BLANK else p for p in parsed], index=answers_seen.index, dtype="object"
     )
     frame = frame.merge(roles, on=["party", "role"], how="left", sort=False).merge(
         answers_seen, on=["value_code", "value"], how="left", sort=False
@@ -98,15 +99,15 @@ def model_answers(
         bad.append(
             _quarantine(
                 rows,
-                "answer "
-                + rows["value"].map(repr)
-                + " is not a level 1–5, a level label or statement of "
+                "answer is not a level 1–5, a level label or statement of "
                 + rows["value_code"]
                 + ", nor listed under `levels:`",
             )
         )
         frame = frame[~unrecognised]
-    frame = frame.assign(cycle=cycle, level=pd.array(frame["level"].tolist(), dtype="Int64"))
+    frame = frame.assign(
+        cycle=cycle, level=pd.array(frame["level"].tolist(), dtype="Int64"), blank=frame["blank"].astype(bool)
+    )
 
     checked = apply_contract(frame[list(EVALUATION_COLUMNS)].reset_index(drop=True))
     bad.append(checked.quarantined)
@@ -114,7 +115,7 @@ def model_answers(
     people = good.drop_duplicates("respondent_key")
     unmapped = people[people["perspective"].isna()]
     unmapped_roles = Counter(
-        (str(p), "(no role)" if pd.isna(r) else str(r))
+        (str(p), NO_ROLE if pd.isna(r) or not str(r).strip() else str(r))
         for p, r in zip(unmapped["party"], unmapped["role"], strict=True)
     )
     quarantined = (

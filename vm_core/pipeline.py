@@ -29,6 +29,7 @@ from vm_core.modelling import model_answers
 from vm_core.models import Cycle, Relationship, ValueCode
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
+from vm_core.roles import summarise_unmapped
 from vm_core.scoring import score_cycle, stored_score_counts
 from vm_core.settings import Settings
 
@@ -56,7 +57,10 @@ class SourceResult:
     evaluations: int = 0
     quarantined: int = 0
     participants: int = 0
+    #: respondents without a perspective by "party: title"; titles held by fewer than the minimum
+    #: group size are only counted (vm_core.roles): this result reaches Prefect and the CLI
     unmapped_roles: dict[str, int] = field(default_factory=dict)
+    unmapped_titles_withheld: int = 0  # respondents whose title is not shown
     error: str | None = None
     sha256: str = ""
 
@@ -199,9 +203,8 @@ def model_source(
     result.evaluations = len(modelled.evaluations)
     result.quarantined = len(modelled.quarantined)
     result.participants = modelled.evaluations["respondent_key"].nunique() if len(modelled.evaluations) else 0
-    result.unmapped_roles = {
-        f"{party}: {role}": n for (party, role), n in sorted(modelled.unmapped_roles.items())
-    }
+    unmapped = summarise_unmapped(modelled.unmapped_roles, config.min_group_size)
+    result.unmapped_roles, result.unmapped_titles_withheld = unmapped.lines, unmapped.withheld
     counts: dict[str, object] = {"evaluations": result.evaluations, "quarantined": result.quarantined}
     if landed.status != "remodelled":  # a fresh read of the file: its hash and read counts too
         counts |= {

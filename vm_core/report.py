@@ -26,6 +26,8 @@ def cycle_lines(result: CycleResult) -> list[str]:
         )
     for role, n in sorted(unmapped_summary(result.sources).items()):
         lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
+    if _withheld(result):
+        lines.append(f"  {WITHHELD_HINT}")
     lines.append(
         f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
         "(groups below the minimum size, and groups that would let one be worked out)"
@@ -52,4 +54,16 @@ def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
             if unmapped
             else ""
         )
+        + (f"\n{WITHHELD_HINT}\n" if _withheld(result) else "")
     )
+
+
+#: Where an administrator finds the titles a run summary only counts (vm_core.roles).
+WITHHELD_HINT = (
+    "(job titles held by fewer than the minimum group size are counted, not shown: "
+    "`vm roles unmapped --reveal` lists them)"
+)
+
+
+def _withheld(result: CycleResult) -> int:
+    return sum(s.unmapped_titles_withheld for s in result.sources)
