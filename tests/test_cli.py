@@ -161,9 +161,15 @@ def test_quarantine_lists_each_kept_aside_row(vm_env: Store, tmp_path: Path) -> 
     assert ran.exit_code == 0, ran.output
     assert "1 quarantined" in ran.output
     listed = runner.invoke(main, ["quarantine", "--cycle", "1"])
-    assert f"cycle-1.csv, row {target + 1}, column 'Q5': answer 'Brilliant' is not a level" in listed.output
+    assert (
+        f"cycle-1.csv, row {target + 1}, column 'Q5' [text, 9 characters]: answer is not a level"
+        in listed.output
+    )
     as_csv = list(csv.DictReader(io.StringIO(runner.invoke(main, ["quarantine", "--format", "csv"]).output)))
-    assert [r["value"] for r in as_csv] == ["Brilliant"]
+    # masked: what people wrote stays in the store
+    assert [r["value"] for r in as_csv] == ["text, 9 characters"]
+    revealed = runner.invoke(main, ["quarantine", "--format", "csv", "--reveal-values"])
+    assert [r["value"] for r in csv.DictReader(io.StringIO(revealed.stdout))] == ["Brilliant"]
 
 
 @pytest.mark.store
