@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
@@ -26,6 +27,9 @@ from tests.conftest import Store
 from vm_core import pipeline
 from vm_core.cli import REVEAL_WARNING, main
 from vm_core.config import load_config
+from vm_core.connector import ANSWER_COLUMNS
+from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
+from vm_core.modelling import model_answers
 from vm_core.models import Evaluation, QuarantinedRow, ValueCode
 from vm_core.quarantine import mask_reason, mask_value
 from vm_core.report import cycle_lines, cycle_markdown
@@ -176,6 +180,48 @@ def test_reasons_stored_by_an_older_version_lose_their_value() -> None:
         == "organisation matches no party (northwind, contoso)"
     )
     assert mask_reason("level above 5; levels are 1–5") == "level above 5; levels are 1–5"
+
+
+def test_modelling_keeps_blank_apart_and_writes_no_value_into_a_reason() -> None:
+    def answer(row: int, value: str | None, **other: str | None) -> dict[str, object]:
+        base = {"source_key": "s", "source_file": "f.csv", "source_row": row, "source_column": "Q1",
+                "response_id": f"R{row}", "respondent_key": f"{row:064x}", "organisation": "Contoso",
+                "role": "Director", "value_code": "VC1", "value": value, "comment": None}  # fmt: skip
+        return {**base, **other}
+
+    answers = pd.DataFrame(
+        [
+            answer(4, None, comment="No view yet"),  # blank, with a comment: stored
+            answer(5, "   "),  # only spaces: blank
+            answer(6, "N/A"),  # configured as no level
+            answer(7, "3"),
+            answer(8, "Ask Jane Doe"),  # not a level
+            answer(9, "4", organisation="Jane Doe Consulting"),  # no party
+            answer(10, "4", value_code="Jane Doe's code"),  # a connector may pass any text on
+        ],
+        columns=list(ANSWER_COLUMNS),
+    )
+    modelled = model_answers(
+        answers,
+        cycle=1,
+        value_codes=["VC1"],
+        levels=LevelParser({"N/A": None}, {}),
+        parties=[PartyRule("contoso", ("Contoso*",))],
+        perspectives=[PerspectiveRule(None, "*Director", "senior")],
+    )
+    good = modelled.evaluations.set_index("source_row")
+    assert good["blank"].to_dict() == {4: True, 5: True, 6: False, 7: False}
+    assert good["level"].isna().to_dict() == {4: True, 5: True, 6: True, 7: False}
+    assert good.loc[4, "comment"] == "No view yet"
+    reasons = modelled.quarantined.set_index("source_row")["reason"].to_dict()
+    assert reasons == {
+        8: "answer is not a level 1–5, a level label or statement of VC1, nor listed under `levels:`",
+        9: "organisation matches no party (contoso)",
+        10: "Value Code is not in this cycle's library version",
+    }
+    assert (
+        modelled.quarantined.set_index("source_row").loc[8, "value"] == "Ask Jane Doe"
+    )  # kept for the admin
 
 
 # ------------------------------------------------------------------ job titles held by few

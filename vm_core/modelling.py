@@ -54,12 +54,8 @@ def model_answers(
     known = frame["value_code"].isin(set(value_codes))
     if not known.all():
         rows = frame[~known]
-        bad.append(
-            _quarantine(
-                rows,
-                "Value Code " + rows["value_code"].astype(str) + " is not in this cycle's library version",
-            )
-        )
+        # the cell's text is not repeated (a connector may pass on whatever was written); file and row say where
+        bad.append(_quarantine(rows, "Value Code is not in this cycle's library version"))
         frame = frame[known]
 
     organisations = frame["organisation"].dropna().unique()
