@@ -10,7 +10,7 @@ import yaml
 
 from vm_core.config import load_config
 from vm_core.errors import ConfigError
-from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule, match_party, match_perspective
+from vm_core.mapping import BLANK, LevelParser, PartyRule, PerspectiveRule, match_party, match_perspective
 from vm_core.settings import Settings
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "relationship.yaml"
@@ -89,8 +89,8 @@ def test_answers_become_levels() -> None:
         {"Not applicable": None, "3 - Acceptable": 3},
         {"VC": {"what good looks like": 5, "the contract is run to the letter.": 1}},
     )
-    assert parser.parse("VC", None) is None
-    assert parser.parse("VC", "   ") is None
+    assert parser.parse("VC", None) is BLANK  # unanswered, apart from an explicit "no level"
+    assert parser.parse("VC", "   ") is BLANK
     assert parser.parse("VC", "not  APPLICABLE") is None
     assert parser.parse("VC", "3 - acceptable") == 3
     assert parser.parse("VC", "4") == 4

@@ -16,6 +16,7 @@ import yaml
 
 from vm_core.connector import SourceSpec
 from vm_core.errors import ConfigError
+from vm_core.keys import PARTY_KEY, PERSPECTIVE_KEY, RELATIONSHIP_KEY, SOURCE_KEY, KeyRule
 from vm_core.models import CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
 
 
@@ -106,6 +107,14 @@ class _Reader:
             raise self._fail(key, f"must be {names}, not {type(value).__name__} {value!r}")
         return value
 
+    def key(self, key: str, rule: KeyRule, default: Any = ...) -> str:
+        """A key checked against its documented pattern (``vm_core.keys``)."""
+        value: str = self.get(key, str, default)
+        problem = rule.problem(value)
+        if problem:
+            raise self._fail(key, problem)
+        return value
+
     def child(self, key: str, value: Any) -> _Reader:
         return _Reader(self.file, value, f"{self.where}.{key}" if self.where else key)
 
@@ -135,7 +144,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
         raise ConfigError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from None
     top = _Reader(file, raw)
     rel = top.child("relationship", top.get("relationship", dict))
-    key = rel.get("key", str)
+    key = rel.key("key", RELATIONSHIP_KEY)
     min_group = rel.get("min_group_size", int, default=5)
     if min_group < MIN_GROUP_SIZE_FLOOR:
         raise rel._fail("min_group_size", f"must be at least {MIN_GROUP_SIZE_FLOOR}, not {min_group}")
@@ -152,7 +161,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
 
     parties = tuple(
         PartyConfig(
-            key=p.get("key", str),
+            key=p.key("key", PARTY_KEY),
             name=p.get("name", str),
             role=p.get("role", str, default="party"),
             match=tuple(p.get("match", list, default=[p.get("name", str)])),
@@ -163,7 +172,8 @@ def load_config(path: Path | str) -> RelationshipConfig:
         raise ConfigError(f"{file}: parties: at least one party is required")
     party_keys = {p.key for p in parties}
     perspectives = tuple(
-        PerspectiveConfig(key=p.get("key", str), name=p.get("name", str)) for p in top.items("perspectives")
+        PerspectiveConfig(key=p.key("key", PERSPECTIVE_KEY), name=p.get("name", str))
+        for p in top.items("perspectives")
     )
     perspective_keys = {p.key for p in perspectives}
     for kind, keys in (
@@ -173,6 +183,10 @@ def load_config(path: Path | str) -> RelationshipConfig:
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ConfigError(f"{file}: {kind}: duplicate key {dupes[0]!r}")
+    both = sorted(party_keys & perspective_keys)
+    if both:
+        # a group name alone ("senior") must say whether it is a party or a perspective
+        raise ConfigError(f"{file}: perspectives: {both[0]!r} is already a party key; use another key")
 
     equivalences = []
     for e in top.items("equivalences"):
@@ -201,7 +215,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
         number = c.get("number", int)
         sources = []
         for s in c.items("sources"):
-            source_key = s.get("key", str, default=s.get("connector", str))
+            source_key = s.key("key", SOURCE_KEY, default=s.get("connector", str))
             sources.append(
                 SourceSpec(
                     key=source_key,

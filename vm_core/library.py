@@ -18,7 +18,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from vm_core.errors import SourceError, VmError
+from vm_core.keys import VALUE_CODE_IDENTIFIER
 from vm_core.mapping import normalise_text
 from vm_core.models import (
     LEVEL_COLOURS,
@@ -74,7 +74,6 @@ COLUMN_ALIASES: dict[str, str] = {
     "things that matters": COL_THINGS,
 }
 
-IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
 MAX_DESCRIPTION = 2000
 #: Database limit of names and labels (sections, Things That Matter, level labels).
 MAX_NAME = 255
@@ -309,12 +308,11 @@ def _parse_row(
 
     identifier = table.value(cells, COL_IDENTIFIER)
     if identifier:
-        if not IDENTIFIER_PATTERN.match(identifier):
+        if not VALUE_CODE_IDENTIFIER.matches(identifier):
             table.problem(
                 row,
                 COL_IDENTIFIER,
-                f"{identifier!r} is not a valid identifier; use 1–50 letters, "
-                "digits, '_', '.' or '-', starting with a letter or digit",
+                f"{identifier!r} is not a valid identifier; use {VALUE_CODE_IDENTIFIER.rule}",
             )
         folded = identifier.casefold()
         if folded in first_row:

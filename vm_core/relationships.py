@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from vm_core import library as library_store
 from vm_core.config import RelationshipConfig
 from vm_core.errors import ConfigError
+from vm_core.keys import storage_name
 from vm_core.mapping import PartyRule, PerspectiveRule
 from vm_core.models import (
     Cycle,
@@ -66,9 +67,21 @@ def _upsert_by_key(
     return result
 
 
+def _refuse_shared_storage(session: Session, config: RelationshipConfig) -> None:
+    """A new key may not land where a stored one does (keys stored before ``vm_core.keys`` existed)."""
+    name = storage_name(config.key)
+    for other in session.scalars(select(Relationship.key)):
+        if storage_name(other) == name:
+            raise ConfigError(
+                f"{config.path.name}: relationship.key: {config.key!r} would share its landing dataset with "
+                f"relationship {other!r} already in the store (both become {name!r}); choose another key"
+            )
+
+
 def sync_relationship(session: Session, config: RelationshipConfig) -> Relationship:
     rel = session.scalar(select(Relationship).where(Relationship.key == config.key))
     if rel is None:
+        _refuse_shared_storage(session, config)
         rel = Relationship(key=config.key)
         session.add(rel)
     rel.name = config.name
