@@ -1,6 +1,7 @@
 """The review app: routes to the pages and draws the shared sidebar (relationship and cycle).
 
-Run it with ``vm app`` (or ``streamlit run app/streamlit_app.py``). The chosen
+Run it with ``vm app`` (or ``streamlit run app/streamlit_app.py --server.address 127.0.0.1``: on an
+address nobody set it shows nothing, see ``vm_core.serving``). The chosen
 relationship key and cycle number live in ``st.session_state["relationship"]``
 and ``st.session_state["cycle"]``; pages read them and only draw.
 """
@@ -8,10 +9,24 @@ and ``st.session_state["cycle"]``; pages read them and only draw.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import config as streamlit_config
 
 from app import data
+from vm_core.serving import serving_decision
+from vm_core.settings import private_files
 
+private_files()  # the store's -wal/-shm files a reader may create are private too
 st.set_page_config(page_title="vm — Value Management", layout="wide")
+
+serving = serving_decision(
+    streamlit_config.get_option("server.address"), streamlit_config.is_manually_set("server.address")
+)
+if not serving.serve:
+    st.title("vm — Value Management")
+    st.error(serving.message, icon=":material/lock:")
+    st.stop()
+if serving.message:
+    st.sidebar.warning(serving.message, icon=":material/public:")
 
 relationships = data.relationships()
 if not relationships:

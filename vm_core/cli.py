@@ -24,12 +24,16 @@ QUIET_DEFAULTS = {
 
 
 def _environment() -> None:
+    from vm_core.settings import make_private_dir, private_files
+
+    private_files()  # before anything writes under VM_HOME: store, landing, load packages, Prefect home
     for key, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(key, value)
     home = Path(os.environ.get("VM_HOME", ".vm")).resolve()
+    make_private_dir(home)
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     # Prefect creates only the last folder of its home; a fresh VM_HOME needs the whole path
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    make_private_dir(Path(os.environ["PREFECT_HOME"]))
 
 
 def _fail(exc: Exception) -> None:
@@ -335,10 +339,27 @@ def app_command(port: int) -> list[str]:
 
 
 def _start_app(port: int) -> None:
-    import subprocess
+    from vm_core.serving import run_until_stopped
 
     click.echo(f"Review app: http://127.0.0.1:{port}  (Ctrl+C to stop)")
-    raise SystemExit(subprocess.call(app_command(port)))
+    raise SystemExit(run_until_stopped(app_command(port)))
+
+
+@main.command()
+@click.option("--fix", is_flag=True, help="Make every path under VM_HOME private (0600 files, 0700 folders).")
+def doctor(fix: bool) -> None:
+    """Check this installation: file permissions, the secret, the store, the landing and serving.
+
+    Prints one line per finding and exits 1 when something is wrong.
+    """
+    from vm_core.doctor import diagnose, is_healthy
+    from vm_core.settings import Settings
+
+    findings = diagnose(Settings.from_env(), fix=fix)
+    for finding in findings:
+        click.echo(finding.line())
+    if not is_healthy(findings):
+        raise SystemExit(1)
 
 
 def _store_label() -> str:

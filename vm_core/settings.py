@@ -13,9 +13,37 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from vm_core.errors import VmError
+
+#: Masks group and other bits off every file and folder a process creates: 0600 files, 0700 folders.
+PRIVATE_UMASK = 0o077
+SECRET_FILE = "secret.key"
+#: What ``secret()`` writes: 32 random bytes as 64 lower-case hex digits.
+_SECRET_FORMAT = re.compile(r"[0-9a-f]{64}")
+
+
+class SecretError(VmError):
+    """The installation secret exists but cannot be used."""
+
+
+def private_files() -> None:
+    """Make everything this process creates private to its owner (call first at every entry point).
+
+    The store, its -wal/-shm files, the DuckDB landing, dlt's load packages and Prefect's database
+    are created by libraries that take the process umask, so the umask is the one place to say it.
+    """
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by its owner only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 @dataclass(frozen=True)
@@ -43,14 +71,69 @@ class Settings:
             secret_override=env.get("VM_SECRET") or None,
         )
 
+    @property
+    def secret_path(self) -> Path:
+        return self.home / SECRET_FILE
+
     def secret(self) -> bytes:
-        """The installation secret keying respondent pseudonyms; created on first use."""
+        """The installation secret keying respondent pseudonyms; created on first use.
+
+        Processes starting together all get the one key that was written first, never an empty one.
+        """
         if self.secret_override:
             return self.secret_override.encode()
-        path = self.home / "secret.key"
+        path = self.secret_path
         if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+            _create_secret(path)
+        return read_secret(path).encode()
+
+
+def read_secret(path: Path) -> str:
+    """The secret stored at ``path``; a one-line error when it is empty or not what ``secret()`` writes."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretError(f"{path}: cannot read the installation secret: {exc}") from None
+    if not _SECRET_FORMAT.fullmatch(text):
+        problem = "is empty" if not text else f"is not 64 hex digits ({len(text)} characters)"
+        raise SecretError(
+            f"{path}: the installation secret {problem}; restore it from your backup (a new secret makes "
+            "every returning respondent a new person) or set VM_SECRET"
+        )
+    return text
+
+
+def _create_secret(path: Path) -> None:
+    """Write a new secret so that it appears complete or not at all; the first process to link it wins.
+
+    The key is written and synced to a private temporary file beside it, then hard-linked into place:
+    ``os.link`` fails when another process got there first, and that process's file is the secret.
+    """
+    make_private_dir(path.parent)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return
+        _sync_dir(path.parent)
+    finally:
+        os.unlink(temporary)
+
+
+def _sync_dir(path: Path) -> None:
+    """Make a new directory entry durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
