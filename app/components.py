@@ -35,18 +35,26 @@ def nearest_level(mean: float) -> int:
     return min(max(math.floor(mean + 0.5), LEVELS[0]), LEVELS[-1])
 
 
+#: What a hidden cell says instead of numbers, by its reason (read_scores' ``suppression``).
+WITHHELD_TEXT = "withheld to protect a smaller group"
+
+
 def hidden_text(cell: Cell, min_group_size: int) -> str:
-    """What a suppressed cell says instead of numbers."""
-    if cell.n < min_group_size:
-        return f"fewer than {min_group_size} responses"
-    # complementary suppression: big enough itself, but showing it would reveal a smaller group
-    return "withheld"
+    """What a suppressed cell says instead of numbers: its reason, never a count."""
+    if cell.suppression == "complementary":
+        # big enough itself, but showing it would let a smaller group's numbers be worked out
+        return WITHHELD_TEXT
+    return f"fewer than {min_group_size} responses"
 
 
 def hidden_reason(cell: Cell, min_group_size: int) -> str:
     """Why a suppressed group is not shown, in a sentence."""
     text = hidden_text(cell, min_group_size)
-    return text if cell.n < min_group_size else f"{text}, because its numbers would reveal a smaller group"
+    if cell.suppression == "complementary":
+        return (
+            f"{text}: its numbers, with the others shown, would reveal a group of fewer than {min_group_size}"
+        )
+    return text
 
 
 def _mark(agreement: str | None) -> str:
@@ -223,8 +231,8 @@ def legend_html(data: HeatmapData) -> str:
         '<div><div class="vm-legend-title">Anonymity</div>'
         f'<div class="vm-legend-line">Grey “fewer than {minimum} responses”: the group is too small to '
         "show; no numbers are shown.</div>"
-        '<div class="vm-legend-line">Grey “withheld”: the group is large enough, but its numbers would '
-        "reveal a smaller group’s by subtraction.</div>"
+        f'<div class="vm-legend-line">Grey “{WITHHELD_TEXT}”: the group is large enough, but its '
+        "numbers, added to or subtracted from the others shown, would reveal a smaller group’s.</div>"
         '<div class="vm-legend-line">Mean over the levels given; n = respondents who gave a level.</div>'
         "</div></div>"
     )

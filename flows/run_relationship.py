@@ -2,6 +2,7 @@
 
 Thin by design: each task is one vm_core step at the grain of its side effect, and
 tasks pass references (config path, cycle number, source key), not data frames.
+Every run ends with the anonymity audit of the cycles it ran: a finding fails the run.
 Only extraction retries: a transient read failure is worth another try, a bad
 file (a ``VmError``) is not, and is reported as that source's failure while the
 other sources and everything already stored stay as they were.
@@ -19,7 +20,8 @@ from prefect.artifacts import create_markdown_artifact
 from vm_core import pipeline
 from vm_core.config import load_config
 from vm_core.errors import VmError
-from vm_core.report import cycle_markdown
+from vm_core.report import cycle_markdown, publication_notes
+from vm_core.scoring import ScoreSummary
 from vm_core.settings import Settings
 
 EXTRACT_RETRIES = 2
@@ -59,9 +61,18 @@ def model(config_path: str, cycle: int, source_key: str, landed: dict[str, Any])
 
 
 @task(name="score")
-def score(config_path: str, cycle: int, sources: list[dict[str, Any]]) -> tuple[int, int]:
+def score(config_path: str, cycle: int, sources: list[dict[str, Any]], publish_held: bool) -> dict[str, Any]:
     results = [pipeline.SourceResult(**s) for s in sources]
-    return pipeline.score(Settings.from_env(), load_config(config_path), cycle, results)
+    config = load_config(config_path)
+    return asdict(pipeline.score(Settings.from_env(), config, cycle, results, publish_held=publish_held))
+
+
+@task(name="audit-anonymity")
+def audit(config_path: str, cycles: list[int]) -> int:
+    """Raises AnonymityLeak (one line) when a published output could single someone out."""
+    tables = pipeline.audit(Settings.from_env(), load_config(config_path), cycles)
+    print(f"anonymity audit: no leak in {tables} tables (cycles × Value Codes)")
+    return tables
 
 
 @task(name="prepare")
@@ -71,9 +82,17 @@ def prepare(config_path: str) -> None:
 
 @flow(name="run-relationship", log_prints=True)
 def run_relationship(
-    config_path: str, cycles: list[int] | None = None, remodel: bool = False, force: bool = False
+    config_path: str,
+    cycles: list[int] | None = None,
+    remodel: bool = False,
+    force: bool = False,
+    publish_held: bool = False,
 ) -> list[dict[str, Any]]:
-    """Ingest, validate, store and score the given cycles (all configured cycles when None)."""
+    """Ingest, validate, store, score and audit the given cycles (all configured cycles when None).
+
+    ``publish_held``: publish newer data that the re-scoring rule holds back (an administrator's
+    decision: earlier outputs of the cycle can then be differenced).
+    """
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)
     prepare(config_path)
@@ -105,16 +124,20 @@ def run_relationship(
                     sources.append(landed)
                     continue
             sources.append(model(config_path, number, source.key, landed))
-        cells, suppressed = score(config_path, number, sources)
-        result = pipeline.CycleResult(
-            number, cycle_cfg.mode, [pipeline.SourceResult(**s) for s in sources], cells, suppressed
+        summary = score(config_path, number, sources, publish_held)
+        result = pipeline.with_scores(
+            pipeline.CycleResult(number, cycle_cfg.mode, [pipeline.SourceResult(**s) for s in sources]),
+            ScoreSummary(**summary),
         )
+        for note in publication_notes(result):
+            print(note)
         create_markdown_artifact(
             key=f"{_slug(config.key)}-cycle-{number}",
             markdown=cycle_markdown(config, result),
             description=f"{config.name}: cycle {number} run summary",
         )
         results.append(asdict(result))
+    audit(config_path, numbers)
     return results
 
 

@@ -17,7 +17,7 @@ import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,10 @@ DEFAULT_PERSPECTIVES = ("senior", "middle", "frontline")
 DEFAULT_SECTIONS: Mapping[str, Sequence[str]] = {"Delivery": ("VC1",), "Relationship": ("VC2",)}
 
 _respondent_seq = itertools.count(1)
+
+#: In a list of levels: the cell was left unanswered (``Evaluation.blank``), not "no level" (None).
+BLANK: Final = "blank"
+Answer = int | None | Literal["blank"]
 
 
 @dataclass
@@ -221,11 +225,11 @@ def add_evaluations(
     cycle: Cycle,
     participants: Sequence[Participant],
     value_code: ValueCode,
-    levels: Sequence[int | None],
+    levels: Sequence[Answer],
     *,
     source_key: str = "survey",
 ) -> None:
-    """One evaluation per participant (same order as ``levels``; None = "no level")."""
+    """One evaluation per participant (same order as ``levels``; None = "no level", BLANK = unanswered)."""
     if len(participants) != len(levels):
         raise ValueError(f"{len(participants)} participants but {len(levels)} levels")
     rows = [
@@ -235,7 +239,8 @@ def add_evaluations(
             "value_code_id": value_code.id,
             "party_id": p.party_id,
             "perspective_id": p.perspective_id,
-            "level": level,
+            "level": None if level == BLANK else level,
+            "blank": level == BLANK,
             "comment": None,
             "source_key": source_key,
             "source_row": i + 2,
@@ -252,7 +257,7 @@ def add_respondents(
     *,
     party: str | None,
     perspective: str | None,
-    levels: Mapping[str, Sequence[int | None]],
+    levels: Mapping[str, Sequence[Answer]],
     cycle: Cycle | None = None,
 ) -> list[Participant]:
     """Respondents who evaluate Value Codes: ``levels[identifier][i]`` is respondent i's level.

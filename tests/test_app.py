@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.factories import add_respondents, seed_world
+from tests.factories import BLANK, Answer, add_respondents, seed_world
 from vm_core import review
 from vm_core.db import make_engine, migrate, session_factory, transaction
 from vm_core.scores import read_scores
@@ -30,7 +30,7 @@ SECTIONS = {"Delivery": ("VC1", "VC2"), "Relationship": ("VC3",)}
 N_COLUMNS = 12
 
 
-def _levels(*values: int | None) -> dict[str, list[int | None]]:
+def _levels(*values: Answer) -> dict[str, list[Answer]]:
     return {code: list(values) for codes in SECTIONS.values() for code in codes}
 
 
@@ -42,7 +42,9 @@ def _seed(url: str) -> None:
         world.relationship.name = "Acme ⇄ Bolt"
         world.cycle.opens_on = dt.date(2025, 3, 3)
         world.value_codes["VC1"].description = "Deliveries <on time> & in full"
-        add_respondents(s, world, party="client", perspective="senior", levels=_levels(5, 5, 4, 5, 5, 5))
+        add_respondents(
+            s, world, party="client", perspective="senior", levels=_levels(5, 5, 4, 5, 5, 5, BLANK)
+        )
         add_respondents(s, world, party="client", perspective="middle", levels=_levels(3, 4, 3, 4, 2))
         add_respondents(s, world, party="client", perspective="frontline", levels=_levels(1, 1, 5, 5, 3))
         add_respondents(s, world, party="supplier", perspective="senior", levels=_levels(4, 5))
@@ -175,10 +177,17 @@ def test_suppressed_cell_has_no_colour_and_no_number(seeded: str) -> None:
     assert small["text"] == "fewer than 5 responses"
     assert "style" not in small
     assert not re.search(r"\d", small["text"].replace("5 responses", ""))
-    # the other senior cell would reveal the small one by subtraction from "senior": hidden too
-    complement = _cell(table, "VC1", "client/senior")
-    assert complement["data-suppressed"] == "true"
-    assert not re.search(r"\d", complement["text"])
+    # "senior" − client/senior, "supplier" − its other cells, and "all" − client − those cells would
+    # each reveal the small one: the cross-party senior row, the supplier total and "all" are withheld
+    for group in ("senior", "supplier", "all"):
+        complement = _cell(table, "VC1", group)
+        assert complement["data-suppressed"] == "true"
+        assert complement["text"] == "withheld to protect a smaller group"
+        assert not re.search(r"\d", complement["text"] + complement["title"].split(":", 1)[1])
+    assert _cell(table, "VC1", "client/senior")["data-suppressed"] == "false"
+    # a hidden cell carries no number anywhere in its HTML, not even n
+    for cell in (c for row in table.rows for c in row if c["data-suppressed"] == "true"):
+        assert not {"data-n", "data-mean", "data-level", "style"} & set(cell), cell
 
 
 def test_consensus_marks_and_legend(seeded: str) -> None:
@@ -216,11 +225,15 @@ def test_value_code_page(seeded: str) -> None:
     assert len(at.get("plotly_chart")) == 1
     table = at.dataframe[0].value
     assert "fewer than 5 responses" not in " ".join(table["Group"])
-    everybody = table[table["Group"] == "All respondents"].iloc[0]
-    assert everybody["n"] == 28  # 29 respondents, one of whom gave no level
-    assert everybody["No level"] == 1
+    client = table[table["Group"] == "Client (all perspectives)"].iloc[0]
+    assert client["n"] == 16  # 17 respondents, one of whom left it blank
+    assert (client["No level"], client["Blank"]) == (0, 1)  # counted apart
+    middle = table[table["Group"] == "Middle (both parties)"].iloc[0]
+    assert (middle["n"], middle["No level"], middle["Blank"]) == (10, 1, 0)
+    assert "All respondents" not in set(table["Group"])  # withheld: it would give Supplier · Senior away
     hidden = " ".join(m.value for m in at.markdown)
     assert "Supplier · Senior: fewer than 5 responses" in hidden
+    assert "All respondents: withheld to protect a smaller group" in hidden
 
 
 def test_value_code_choice_in_sidebar(seeded: str) -> None:

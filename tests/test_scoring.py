@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -20,20 +21,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.conftest import Store
-from tests.factories import World, add_respondents, seed_cycle, seed_world
-from vm_core.models import Relationship, Score
+from tests.factories import BLANK, World, add_respondents, seed_cycle, seed_world
+from vm_core.audit import audit_anonymity
+from vm_core.models import Cycle, PublishedTally, Relationship, Score
 from vm_core.scores import FRAME_COLUMNS, format_scores, read_scores
 from vm_core.scoring import (
-    ALL,
     MIN_GROUP_SIZE_FLOOR,
     SCORE_COLUMNS,
     AgreementRule,
-    Group,
     consensus,
     effective_min_group_size,
     mean_level,
     score_cycle,
-    suppressed_groups,
 )
 
 # ---------------------------------------------------------------- consensus
@@ -158,45 +157,6 @@ def test_effective_min_group_size() -> None:
     assert effective_min_group_size(8) == 8
 
 
-# ---------------------------------------------------------------- suppression (pure)
-
-
-def _parties(**n: int) -> dict[Group, int]:
-    return {ALL: sum(n.values()), **{Group("party", party=k): v for k, v in n.items()}}
-
-
-def test_one_hidden_child_hides_the_smallest_published_sibling() -> None:
-    # all = a + b + c = 4 + 7 + 9 = 20: with only a hidden, all − b − c = a.
-    n = _parties(a=4, b=7, c=9)
-    assert suppressed_groups(n, 5) == {Group("party", "a"), Group("party", "b")}
-
-
-def test_two_hidden_children_need_nothing_more() -> None:
-    n = _parties(a=4, b=3, c=13)  # all − c = a + b: two groups mixed
-    assert suppressed_groups(n, 5) == {Group("party", "a"), Group("party", "b")}
-
-
-def test_children_with_nobody_do_not_count_and_ties_follow_order() -> None:
-    assert suppressed_groups(_parties(a=0, b=10), 5) == {Group("party", "a")}  # a: n = 0, nothing to reveal
-    assert suppressed_groups(_parties(a=4, b=6, c=6), 5) == {Group("party", "a"), Group("party", "b")}
-
-
-def test_small_unmapped_remainder_counts_as_hidden() -> None:
-    # all 20 = x 8 + y 10 + 2 without a perspective: all − x − y reveals those 2
-    n = {ALL: 20, Group("perspective", perspective="x"): 8, Group("perspective", perspective="y"): 10}
-    assert suppressed_groups(n, 5) == {Group("perspective", perspective="x")}
-    # a remainder of 5 ≥ minimum may be derived: nothing to do
-    n = {ALL: 20, Group("perspective", perspective="x"): 7, Group("perspective", perspective="y"): 8}
-    assert suppressed_groups(n, 5) == set()
-
-
-def test_hidden_parent_is_not_checked() -> None:
-    n = _parties(a=2, b=2)  # all = 4 < 5: everything primary-suppressed anyway
-    assert suppressed_groups(n, 5) == {ALL, Group("party", "a"), Group("party", "b")}
-    n = {ALL: 10, Group("party", "a"): 4, Group("party", "b"): 6}
-    assert suppressed_groups(n, 5, already_hidden=[ALL]) == {ALL, Group("party", "a")}
-
-
 # ---------------------------------------------------------------- store: seeded scenario
 
 # (party, perspective) → {Value Code: one level per respondent}; None = "no level".
@@ -244,25 +204,24 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, list[int]]] = {
     ("VC2", "all"): (30, 5, [1, 3, 7, 8, 11]),
 }
 
-# With the default minimum 5:
-#  VC1 primary: client/frontline (n 4).
-#      complementary: "frontline" — all − senior − middle − frontline would be the ONE unmapped client
-#      respondent's level [1,0,0,0,0] (remainder n 1), so the smallest perspective (frontline, 9) goes.
-#      client: frontline cell hidden + unmapped remainder (1) hidden = two → nothing more.
-#  VC2 primary: client/frontline (4), supplier/middle (4).
-#      complementary: client: only frontline hidden → client/middle (5, smallest);
-#      supplier: only middle hidden → supplier/senior (5); senior: only supplier/senior hidden →
-#      client/senior (6); frontline: only client/frontline hidden → supplier/frontline (6).
+# With the default minimum 5 (vm_core.anonymity.suppress: primary, then the cheapest complementary
+# groups that leave no union of hidden atoms under 5 derivable):
+#  VC1 primary: client/frontline (n 4). "all − senior − middle − frontline" would be the ONE unmapped
+#      client respondent's level [1,0,0,0,0]: the cross-party frontline (9) goes — the cheapest kind.
+#  VC2 primary: client/frontline (4), supplier/middle (4). Rather than four party × perspective cells,
+#      the engine hides the cross-party middle and frontline rows and both party totals, so every cell
+#      of 5 or more stays comparable across the parties.
 SUPPRESSED_MIN5 = {
-    ("VC1", "client/frontline"),
-    ("VC1", "frontline"),
-    ("VC2", "client/frontline"),
-    ("VC2", "supplier/middle"),
-    ("VC2", "client/middle"),
-    ("VC2", "supplier/senior"),
-    ("VC2", "client/senior"),
-    ("VC2", "supplier/frontline"),
+    ("VC1", "client/frontline"): "below_minimum",
+    ("VC1", "frontline"): "complementary",
+    ("VC2", "client/frontline"): "below_minimum",
+    ("VC2", "supplier/middle"): "below_minimum",
+    ("VC2", "client"): "complementary",
+    ("VC2", "supplier"): "complementary",
+    ("VC2", "middle"): "complementary",
+    ("VC2", "frontline"): "complementary",
 }
+HIDDEN_NUMBERS = ("n", "n_no_level", "n_blank", "l1", "l2", "l3", "l4", "l5", "mean", "consensus")
 ORDER_VC = [
     ("all", "all"),
     ("party", "client"),
@@ -326,23 +285,18 @@ def levels_of(row: dict[str, Any]) -> list[Any]:
     return [None if pd.isna(row[f"l{i}"]) else int(row[f"l{i}"]) for i in range(1, 6)]
 
 
-def assert_no_recoverable_group(df: pd.DataFrame, minimum: int) -> None:
-    """Independent check: no published parent has exactly one hidden child (or small remainder)."""
-    for _, frame in df.groupby(["cycle", "value_code"]):
-        rows = by_key(frame)
-        g = {key: row for (_, key), row in rows.items()}
-        parties = frame.loc[frame["group_kind"] == "party", "group"].tolist()
-        perspectives = frame.loc[frame["group_kind"] == "perspective", "group"].tolist()
-        checks = [("all", parties), ("all", perspectives)]
-        checks += [(p, [f"{p}/{q}" for q in perspectives]) for p in parties]
-        checks += [(q, [f"{p}/{q}" for p in parties]) for q in perspectives]
-        for parent, children in checks:
-            if g[parent]["suppressed"]:
-                continue
-            remainder = g[parent]["n"] - sum(g[c]["n"] for c in children)
-            hidden = sum(1 for c in children if g[c]["suppressed"] and g[c]["n"] > 0)
-            hidden += 1 if 0 < remainder < minimum else 0
-            assert hidden != 1, f"{parent}: one hidden child could be recovered by subtraction"
+def assert_hidden_without_numbers(row: dict[str, Any]) -> None:
+    assert row["suppressed"]
+    assert row["suppression"] in ("below_minimum", "complementary")
+    assert all(pd.isna(row[c]) for c in HIDDEN_NUMBERS), row
+    assert row["agreement"] is None
+
+
+def assert_audit_clean(session: Session) -> None:
+    """Independent of how suppression chose: nothing small can be worked out from what is shown."""
+    report = audit_anonymity(session)
+    assert report.ok, report.problems
+    assert report.tables > 0
 
 
 @pytest.mark.store
@@ -351,6 +305,7 @@ def test_score_cycle_counts_every_group(store: Store) -> None:
         world = seed_scenario(s)
         summary = score_cycle(s, world.cycle.id)
         df = read_scores(s, "acme-bolt", 1)
+        assert_audit_clean(s)
 
     # 2 Value Codes × (1 all + 2 parties + 3 perspectives + 2×3 cells) = 24 rows
     assert (summary.cells, summary.suppressed_cells, summary.value_codes) == (24, 8, 2)
@@ -361,19 +316,17 @@ def test_score_cycle_counts_every_group(store: Store) -> None:
     got = by_key(df)
     for key, (n, no_level, levels) in EXPECTED.items():
         row = got[key]
-        assert (row["n"], row["n_no_level"]) == (n, no_level), key
         if key in SUPPRESSED_MIN5:
-            assert row["suppressed"], key
-            assert levels_of(row) == [None] * 5, key
-            assert pd.isna(row["mean"])
-            assert pd.isna(row["consensus"])
-            assert row["agreement"] is None
+            assert_hidden_without_numbers(row)
+            assert row["suppression"] == SUPPRESSED_MIN5[key], key
         else:
             assert not row["suppressed"], key
+            assert row["suppression"] is None
+            assert (row["n"], row["n_no_level"], row["n_blank"]) == (n, no_level, 0), key
             assert levels_of(row) == levels, key
             assert row["mean"] == pytest.approx(mean_level(levels))
             assert row["consensus"] == pytest.approx(consensus(levels))
-    assert {k for k, r in got.items() if r["suppressed"]} == SUPPRESSED_MIN5
+    assert {k: r["suppression"] for k, r in got.items() if r["suppressed"]} == SUPPRESSED_MIN5
 
     a = got[("VC1", "all")]
     assert a["mean"] == 3.34375  # 107/32, worked out in test_mean_level
@@ -393,7 +346,6 @@ def test_score_cycle_counts_every_group(store: Store) -> None:
     assert got[("VC1", "all")]["perspective"] is None
     assert str(df["n"].dtype) == "Int64"
     assert str(df["l1"].dtype) == "Int64"
-    assert_no_recoverable_group(df, 5)
 
 
 @pytest.mark.store
@@ -438,8 +390,7 @@ def test_complementary_suppression_of_a_small_unmapped_remainder(store: Store) -
     # Without it: all [2,5,9,12,4] − senior [0,0,0,8,2] − middle [1,2,4,3,2] − frontline [0,3,5,1,0]
     # = [1,0,0,0,0]: the level of the ONE client respondent whose role maps to no perspective.
     assert not got[("VC1", "all")]["suppressed"]
-    assert got[("VC1", "frontline")]["suppressed"]
-    assert got[("VC1", "frontline")]["n"] == 9  # n is still published
+    assert_hidden_without_numbers(got[("VC1", "frontline")])  # n is not published either
     visible = [k for k in ("senior", "middle", "frontline") if not got[("VC1", k)]["suppressed"]]
     assert visible == ["senior", "middle"]
     # what subtraction now gives mixes frontline and the unmapped: 32 − 10 − 12 = 10 ≥ 5 respondents
@@ -447,25 +398,22 @@ def test_complementary_suppression_of_a_small_unmapped_remainder(store: Store) -
 
 
 @pytest.mark.store
-def test_complementary_suppression_when_exactly_one_cell_is_hidden(store: Store) -> None:
+def test_complementary_suppression_keeps_the_cells_comparable(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
         score_cycle(s, world.cycle.id)
         got = by_key(read_scores(s))
+        assert_audit_clean(s)
     # VC2, client: cells 6, 5, 4 and no unmapped levels. With only client/frontline hidden,
-    # client [0,0,5,6,4] − senior [0,0,0,4,2] − middle [0,0,1,2,2] = [0,0,4,0,0] would be its levels.
-    cells = (
-        "client/senior",
-        "client/middle",
-        "client/frontline",
-        "supplier/senior",
-        "supplier/middle",
-        "supplier/frontline",
-    )
-    assert all(got[("VC2", c)]["suppressed"] for c in cells)
-    assert not any(
-        got[("VC2", k)]["suppressed"] for k in ("all", "client", "supplier", "senior", "middle", "frontline")
-    )
+    # client [0,0,5,6,4] − senior [0,0,0,4,2] − middle [0,0,1,2,2] = [0,0,4,0,0] would be its levels;
+    # likewise supplier − its senior and frontline cells = supplier/middle. Hiding both party totals and
+    # the cross-party middle and frontline rows breaks every such derivation and keeps each cell of 5+.
+    for cell in ("client/senior", "client/middle", "supplier/senior", "supplier/frontline"):
+        assert not got[("VC2", cell)]["suppressed"], cell
+    for group in ("client", "supplier", "middle", "frontline"):
+        assert got[("VC2", group)]["suppression"] == "complementary", group
+    assert not got[("VC2", "all")]["suppressed"]
+    assert not got[("VC2", "senior")]["suppressed"]
 
 
 @pytest.mark.store
@@ -474,19 +422,25 @@ def test_min_group_size_is_configurable(store: Store) -> None:
         world = seed_scenario(s, min_group_size=3, agreement={"agreed_min_consensus": 0.9})
         summary = score_cycle(s, world.cycle.id)
         df = read_scores(s)
+        assert_audit_clean(s)
     got = by_key(df)
-    # Minimum 3: VC2 has no n < 3 and no remainder, so nothing is hidden there.
-    # VC1: the unmapped remainder (1) is still < 3: frontline goes (all − perspectives), and in client
-    # (cells 5, 5, 4 + remainder 1) the smallest cell client/frontline goes too.
-    hidden = {k for k, r in got.items() if r["suppressed"]}
-    assert hidden == {("VC1", "frontline"), ("VC1", "client/frontline")}
-    assert summary.suppressed_cells == 2
+    # Minimum 3: no cell is below 3, but each Value Code has two client respondents without a
+    # perspective (VC1: one level 1 and one "no level"; VC2: two "no level"), fewer than 3 who gave a
+    # level: "client − its cells" would give them away, and so would "all − perspectives". Hiding the
+    # client total and all protects them; every cell and perspective stays.
+    hidden = {k: r["suppression"] for k, r in got.items() if r["suppressed"]}
+    assert hidden == {
+        ("VC1", "all"): "complementary",
+        ("VC1", "client"): "complementary",
+        ("VC2", "all"): "complementary",
+        ("VC2", "client"): "complementary",
+    }
+    assert summary.suppressed_cells == 4
     row = got[("VC2", "client/frontline")]  # n = 4 ≥ 3: published
     assert levels_of(row) == [0, 0, 4, 0, 0]
     assert (row["mean"], row["consensus"], row["agreement"]) == (3.0, 1.0, "agreed")
     # the relationship's agreement rule is used: 0.876 < 0.9
     assert got[("VC1", "senior")]["agreement"] is None
-    assert_no_recoverable_group(df, 3)
 
 
 @pytest.mark.store
@@ -496,35 +450,34 @@ def test_read_scores_masks_tampered_rows(store: Store) -> None:
         score_cycle(s, world.cycle.id)
         vc2 = world.value_codes["VC2"].id
         tamper = text(
-            "UPDATE score SET suppressed = :f, l1 = 0, l2 = 0, l3 = :l3, l4 = :l4, l5 = :l5, mean = :mean,"
-            " consensus = 1.0, agreement = 'agreed' WHERE value_code_id = :vc AND group_key = :key"
+            "UPDATE score SET suppressed = :f, l1 = :l1, l2 = :l2, l3 = :l3, l4 = :l4, l5 = :l5, mean = :mean,"
+            " consensus = 0.5, agreement = 'agreed' WHERE value_code_id = :vc AND group_key = :key"
         )
         # 1. a primary-suppressed cell (n 4) un-flagged with its true numbers: passes the CHECK
         s.execute(
-            tamper, {"f": False, "l3": 4, "l4": 0, "l5": 0, "mean": 3.0, "vc": vc2, "key": "client/frontline"}
-        )
-        # 2. a complementary-suppressed cell (n 5 ≥ minimum) un-flagged: middle 9 − client/middle 5 would
-        #    give the 4 supplier/middle respondents' levels
+            tamper,
+            {"f": False, "l1": 0, "l2": 0, "l3": 4, "l4": 0, "l5": 0, "mean": 3.0, "vc": vc2, "key": "client/frontline"},
+        )  # fmt: skip
+        # 2. a complementary-suppressed total un-flagged: client − client/senior − client/middle would
+        #    give the 4 client/frontline respondents' levels
         s.execute(
-            tamper, {"f": False, "l3": 1, "l4": 2, "l5": 2, "mean": 4.2, "vc": vc2, "key": "client/middle"}
-        )
+            tamper,
+            {"f": False, "l1": 0, "l2": 0, "l3": 5, "l4": 6, "l5": 4, "mean": 59 / 15, "vc": vc2, "key": "client"},
+        )  # fmt: skip
         stored = s.execute(
             select(Score.suppressed, Score.mean).where(
-                Score.value_code_id == vc2, Score.group_key.in_(["client/frontline", "client/middle"])
+                Score.value_code_id == vc2, Score.group_key.in_(["client/frontline", "client"])
             )
         ).all()
-        assert sorted(stored) == [(False, 3.0), (False, 4.2)]
+        assert sorted(stored) == [(False, 3.0), (False, 59 / 15)]
         df = read_scores(s)
+        assert_audit_clean(s)
     got = by_key(df)
-    for key in ("client/frontline", "client/middle"):
-        row = got[("VC2", key)]
-        assert row["suppressed"], key
-        assert levels_of(row) == [None] * 5
-        assert pd.isna(row["mean"])
-        assert pd.isna(row["consensus"])
-        assert row["agreement"] is None
-    assert {k for k, r in got.items() if r["suppressed"]} == SUPPRESSED_MIN5
-    assert_no_recoverable_group(df, 5)
+    assert_hidden_without_numbers(got[("VC2", "client/frontline")])
+    assert got[("VC2", "client/frontline")]["suppression"] == "below_minimum"
+    # the un-flagged total may come back, but then read_scores hides another group instead:
+    # nothing derivable, as the audit above proves
+    assert len(df[df["suppressed"]]) >= len(SUPPRESSED_MIN5) - 1
 
 
 @pytest.mark.store
@@ -536,13 +489,15 @@ def test_read_scores_applies_a_minimum_raised_after_scoring(store: Store) -> Non
             text("UPDATE relationship SET min_group_size = 6 WHERE id = :id"), {"id": world.relationship.id}
         )
         df = read_scores(s)
-    small = df[df["n"] < 6]
-    assert len(small) > 0
-    assert small["suppressed"].all()
-    assert small["mean"].isna().all()
-    assert small["l1"].isna().all()
-    assert by_key(df)[("VC1", "supplier/senior")]["suppressed"]  # n 5: published under 5, not under 6
-    assert_no_recoverable_group(df, 6)
+        assert_audit_clean(s)  # against the new minimum
+    got = by_key(df)
+    small = [key for key, (n, _, _) in EXPECTED.items() if n < 6]
+    assert small
+    for key in small:
+        assert_hidden_without_numbers(got[key])
+        assert got[key]["suppression"] == "below_minimum"
+    assert got[("VC1", "supplier/senior")]["suppressed"]  # n 5: published under 5, not under 6
+    assert not df.loc[~df["suppressed"], "n"].lt(6).any()
 
 
 @pytest.mark.store
@@ -564,7 +519,7 @@ def test_score_cycle_is_idempotent_and_per_cycle(store: Store) -> None:
         df2 = read_scores(s, "acme-bolt", 2)
         assert len(df2) == 24
         assert df2["suppressed"].all()
-        assert (df2["n"] == 0).all()
+        assert df2["n"].isna().all()  # n = 0 is not shown either
         assert len(read_scores(s, "acme-bolt")) == 48
         assert read_scores(s, "no-such-relationship").empty
         assert list(read_scores(s, "no-such-relationship").columns) == list(FRAME_COLUMNS)
@@ -583,8 +538,8 @@ def test_format_scores(store: Store) -> None:
     assert len(lines) == 1 + 24
     rows = {(r[2], r[4]): dict(zip(SCORE_COLUMNS, r, strict=True)) for r in lines[1:]}
     hidden = rows[("VC2", "client/frontline")]
-    assert (hidden["n"], hidden["n_no_level"], hidden["suppressed"]) == ("4", "0", "true")
-    assert [hidden[c] for c in ("l1", "l2", "l3", "l4", "l5", "mean", "consensus")] == [""] * 7
+    assert (hidden["suppressed"], hidden["suppression"]) == ("true", "below_minimum")
+    assert [hidden[c] for c in HIDDEN_NUMBERS] == [""] * len(HIDDEN_NUMBERS)  # not even n
     shown = rows[("VC1", "all")]
     assert (shown["relationship"], shown["cycle"], shown["group_kind"]) == ("acme-bolt", "1", "all")
     assert [shown[c] for c in ("n", "l1", "l2", "l3", "l4", "l5", "suppressed")] == [
@@ -603,9 +558,11 @@ def test_format_scores(store: Store) -> None:
     assert set(data[0]) == {*SCORE_COLUMNS, "agreement"}
     j = {(d["value_code"], d["group"]): d for d in data}
     hidden_row = j[("VC2", "client/frontline")]
-    assert hidden_row["l3"] is None
-    assert hidden_row["mean"] is None
+    assert all(hidden_row[c] is None for c in HIDDEN_NUMBERS)
     assert hidden_row["suppressed"] is True
+    assert hidden_row["suppression"] == "below_minimum"
+    assert j[("VC2", "client")]["suppression"] == "complementary"
+    assert j[("VC1", "all")]["suppression"] is None
     assert j[("VC1", "all")]["l4"] == 12
     assert j[("VC1", "all")]["mean"] == 3.34375
 
@@ -616,11 +573,109 @@ def test_format_scores(store: Store) -> None:
         for x in table.splitlines()
         if "client/frontline" in x and x.split()[0] == "1" and " VC2 " in f" {x} "
     )
-    assert "—" in line
-    assert "yes" in line
+    assert "below_minimum" in line
+    assert not re.search(r"\d", line.split("client/frontline", 1)[1])  # no count at all, not even n
     all_line = next(x for x in table.splitlines() if x.split()[:4] == ["1", "VC1", "all", "all"])
     assert "3.34" in all_line
     assert "0.60" in all_line
     with pytest.raises(ValueError, match="unknown format"):
         format_scores(df, "xml")
     assert format_scores(df.iloc[0:0], "csv").strip() == ",".join(SCORE_COLUMNS)
+
+
+# ---------------------------------------------------------------- blank is not "no level"
+
+
+@pytest.mark.store
+def test_blank_is_counted_apart_from_no_level(store: Store) -> None:
+    with store.sessions() as s, s.begin():
+        world = seed_world(s)
+        for party in ("client", "supplier"):
+            add_respondents(
+                s,
+                world,
+                party=party,
+                perspective="senior",
+                levels={"VC1": [4, 4, 5, 5, 3, None, BLANK, BLANK], "VC2": [3] * 8},
+            )
+        summary = score_cycle(s, world.cycle.id)
+        got = by_key(read_scores(s))
+        tallies = s.execute(
+            select(PublishedTally.n_no_level, PublishedTally.n_blank).where(
+                PublishedTally.value_code_id == world.value_codes["VC1"].id
+            )
+        ).all()
+        out = format_scores(read_scores(s), "csv")
+    assert summary.participants == 16
+    client = got[("VC1", "client/senior")]
+    assert (client["n"], client["n_no_level"], client["n_blank"]) == (5, 1, 2)
+    everybody = got[("VC1", "all")]
+    assert (everybody["n"], everybody["n_no_level"], everybody["n_blank"]) == (10, 2, 4)
+    assert levels_of(everybody) == [0, 0, 2, 4, 4]  # blanks and "no level" are in no level count
+    assert sorted(tallies) == [(1, 2), (1, 2)]  # the atom counts behind what is published
+    rows = {(r["value_code"], r["group"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert (rows[("VC1", "all")]["n_no_level"], rows[("VC1", "all")]["n_blank"]) == ("2", "4")
+
+
+# ---------------------------------------------------------------- re-scoring a published cycle
+
+
+def _two_by_two(session: Session) -> World:
+    """client/supplier × senior/middle, 6 respondents per cell, everything shown at minimum 5."""
+    world = seed_world(session, perspectives=("senior", "middle"))
+    for party in ("client", "supplier"):
+        for perspective in ("senior", "middle"):
+            add_respondents(
+                session, world, party=party, perspective=perspective, levels={"VC1": [4] * 6, "VC2": [2] * 6}
+            )
+    return world
+
+
+def _n(session: Session, group: str, code: str = "VC1") -> Any:
+    return by_key(read_scores(session))[(code, group)]["n"]
+
+
+@pytest.mark.store
+def test_a_late_respondent_is_held_back_until_enough_arrive(store: Store) -> None:
+    with store.sessions() as s, s.begin():
+        world = _two_by_two(s)
+        first = score_cycle(s, world.cycle.id)
+        assert (first.suppressed_cells, first.held) == (0, None)
+        assert _n(s, "client/senior") == 6
+
+        # one late response in client/senior: old and new client/senior differenced would be that person
+        add_respondents(s, world, party="client", perspective="senior", levels={"VC1": [1], "VC2": [5]})
+        held = score_cycle(s, world.cycle.id)
+        assert held.held is not None
+        assert "client/senior" in held.held
+        assert s.get(Cycle, world.cycle.id).held_note == held.held
+        assert _n(s, "client/senior") == 6  # the published scores stay
+        assert _n(s, "all") == 24
+        assert_audit_clean(s)  # compared with what was published, not with the newer data
+
+        # five more arrive: six newcomers cannot be told apart; the newer data is published
+        add_respondents(
+            s, world, party="client", perspective="senior", levels={"VC1": [2] * 5, "VC2": [3] * 5}
+        )
+        published = score_cycle(s, world.cycle.id)
+        assert published.held is None
+        assert s.get(Cycle, world.cycle.id).held_note is None
+        assert _n(s, "client/senior") == 12
+        assert _n(s, "all") == 30
+        assert_audit_clean(s)
+
+
+@pytest.mark.store
+@pytest.mark.parametrize("option", ["erasure", "publish_held"])
+def test_erasure_and_publish_held_publish_anyway(store: Store, option: str) -> None:
+    with store.sessions() as s, s.begin():
+        world = _two_by_two(s)
+        score_cycle(s, world.cycle.id)
+        add_respondents(s, world, party="supplier", perspective="middle", levels={"VC1": [1], "VC2": [5]})
+        assert score_cycle(s, world.cycle.id).held is not None
+        summary = score_cycle(s, world.cycle.id, **{option: True})
+        assert summary.held is None
+        assert s.get(Cycle, world.cycle.id).held_note is None
+        assert _n(s, "supplier/middle") == 7
+        # publishing over the rule is reported as such; an erasure is not a risk someone chose
+        assert (summary.risk_accepted is not None) == (option == "publish_held")

@@ -176,12 +176,27 @@ def library_list() -> None:
     is_flag=True,
     help="Run the same steps in-process without Prefect (no API server start-up).",
 )
-def run(config: Path, cycles: tuple[int, ...], remodel: bool, force: bool, no_prefect: bool) -> None:
-    """Run the flow for a relationship CONFIG: ingest, validate, store and score."""
-    _run(config, list(cycles) or None, remodel, force, use_prefect=not no_prefect)
+@click.option(
+    "--publish-held",
+    is_flag=True,
+    help="Administrators: publish newer data held back because comparing it with the scores already "
+    "shown would single out the few people who changed (earlier outputs can then be differenced).",
+)
+def run(
+    config: Path, cycles: tuple[int, ...], remodel: bool, force: bool, no_prefect: bool, publish_held: bool
+) -> None:
+    """Run the flow for a relationship CONFIG: ingest, validate, store, score, then audit anonymity."""
+    _run(config, list(cycles) or None, remodel, force, use_prefect=not no_prefect, publish_held=publish_held)
 
 
-def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool, use_prefect: bool) -> None:
+def _run(
+    config_path: Path,
+    cycles: list[int] | None,
+    remodel: bool,
+    force: bool,
+    use_prefect: bool,
+    publish_held: bool = False,
+) -> None:
     from vm_core.config import load_config
     from vm_core.errors import VmError
     from vm_core.pipeline import CycleResult, SourceResult
@@ -203,7 +218,9 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
         from flows.run_relationship import run_relationship
 
         try:
-            raw = run_relationship(str(config_path), cycles=numbers, remodel=remodel, force=force)
+            raw = run_relationship(
+                str(config_path), cycles=numbers, remodel=remodel, force=force, publish_held=publish_held
+            )
         except VmError as exc:
             _fail(exc)
         except RuntimeError as exc:
@@ -227,11 +244,19 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
             pipeline.prepare(settings, config)
             for n in numbers:
                 result = pipeline.run_cycle_locally(
-                    settings, config, n, remodel=remodel, force=force, progress=click.echo
+                    settings,
+                    config,
+                    n,
+                    remodel=remodel,
+                    force=force,
+                    publish_held=publish_held,
+                    progress=click.echo,
                 )
                 for line in cycle_lines(result):
                     click.echo(line)
                 failed |= any(s.status == "failed" for s in result.sources)
+            tables = pipeline.audit(settings, config, numbers)
+            click.echo(f"anonymity audit: no leak in {tables} tables (cycles × Value Codes)")
         except VmError as exc:
             _fail(exc)
     if failed:
@@ -245,7 +270,7 @@ def _run(config_path: Path, cycles: list[int] | None, remodel: bool, force: bool
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
 def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
-    """Print Value Code scores per group. Groups below the minimum size show n only."""
+    """Print Value Code scores per group. Hidden groups show no number, only why they are hidden."""
     from vm_core.pipeline import open_store
     from vm_core.scores import format_scores, read_scores
     from vm_core.settings import Settings
@@ -322,6 +347,34 @@ def roles_unmapped(relationship_key: str | None, cycle: int | None, reveal: bool
         click.echo(REVEAL_WARNING, err=True)
     for line in unmapped_lines(stored, reveal=reveal):
         click.echo(line)
+
+
+@main.group()
+def audit() -> None:
+    """Audits of what is published."""
+
+
+@audit.command("anonymity")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """Try to work out small groups from the published scores; exit 1 naming any leak.
+
+    For every cycle × Value Code: no union of hidden groups smaller than the minimum may be
+    derivable from the shown groups, every shown number must match the evaluations, and a
+    hidden group must show no number at all.
+    """
+    from vm_core.audit import audit_anonymity as run_audit
+    from vm_core.audit import format_report
+    from vm_core.pipeline import open_store
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        report = run_audit(session, relationship_key, cycle)
+    click.echo(format_report(report, fmt), nl=False)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @main.command()

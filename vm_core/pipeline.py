@@ -30,7 +30,7 @@ from vm_core.models import Cycle, Relationship, ValueCode
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
 from vm_core.roles import summarise_unmapped
-from vm_core.scoring import score_cycle, stored_score_counts
+from vm_core.scoring import ScoreSummary, has_published_tally, score_cycle, stored_summary
 from vm_core.settings import Settings
 
 
@@ -72,6 +72,8 @@ class CycleResult:
     sources: list[SourceResult]
     scored_cells: int = 0
     suppressed_cells: int = 0
+    held: str | None = None  # why newer data is held back from the published scores
+    risk_accepted: str | None = None  # a differencing risk published anyway (--publish-held)
 
 
 def prepare(settings: Settings, config: RelationshipConfig) -> None:
@@ -224,19 +226,42 @@ def model_source(
 
 
 def score(
-    settings: Settings, config: RelationshipConfig, cycle_number: int, sources: list[SourceResult]
-) -> tuple[int, int]:
-    """Recompute the cycle's scores; returns (scored cells, suppressed cells).
+    settings: Settings,
+    config: RelationshipConfig,
+    cycle_number: int,
+    sources: list[SourceResult],
+    *,
+    publish_held: bool = False,
+) -> ScoreSummary:
+    """Recompute and publish the cycle's scores, unless the re-scoring rule holds them back.
 
-    When every source was unchanged since the last run the stored scores are still right, and only
-    counted; a relationship setting (minimum group size) is re-applied on every read anyway.
+    When every source was unchanged since the last run the published scores are still right
+    and only summarised (a relationship setting such as the minimum group size is re-applied
+    on every read anyway) — unless they were published before their atom counts were kept,
+    or ``publish_held`` asks to publish scores held back by an earlier run.
     """
     with transaction(open_store(settings)) as session:
         _, cycle = _cycle(session, config, cycle_number)
-        if sources and all(s.status == "unchanged" for s in sources):
-            return stored_score_counts(session, cycle.id)
-        summary = score_cycle(session, cycle.id)
-    return summary.cells, summary.suppressed_cells
+        unchanged = bool(sources) and all(s.status == "unchanged" for s in sources)
+        if unchanged and has_published_tally(session, cycle.id) and not (publish_held and cycle.held_note):
+            return stored_summary(session, cycle.id)
+        return score_cycle(session, cycle.id, publish_held=publish_held)
+
+
+def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[int]) -> int:
+    """The anonymity audit of the cycles a run scored; returns the tables checked.
+
+    Raises :class:`~vm_core.audit.AnonymityLeak` (one line) when any output could single
+    someone out, so the run fails.
+    """
+    from vm_core.audit import AnonymityLeak, audit_anonymity
+
+    with open_store(settings)() as session:
+        reports = [audit_anonymity(session, config.key, number) for number in cycle_numbers]
+    problems = [line for report in reports for line in report.problems]
+    if problems:
+        raise AnonymityLeak(problems)
+    return sum(report.tables for report in reports)
 
 
 def run_cycle_locally(
@@ -259,6 +284,7 @@ def run_cycle_locally(
         try:
             if remodel:
                 landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
+    publish_held: bool = False,
             else:
                 progress(f"{where}: reading and landing {source.path.name}…")
                 landed = extract_load(settings, config, cycle_number, source, force=force)
@@ -273,7 +299,13 @@ def run_cycle_locally(
             )
     progress(f"cycle {cycle_number}: scoring…")
     result = CycleResult(cycle_number, cycle_cfg.mode, results)
-    result.scored_cells, result.suppressed_cells = score(settings, config, cycle_number, results)
+    return with_scores(result, score(settings, config, cycle_number, results, publish_held=publish_held))
+
+
+def with_scores(result: CycleResult, summary: ScoreSummary) -> CycleResult:
+    """The cycle's result with what scoring published or held back."""
+    result.scored_cells, result.suppressed_cells = summary.cells, summary.suppressed_cells
+    result.held, result.risk_accepted = summary.held, summary.risk_accepted
     return result
 
 

@@ -10,6 +10,22 @@ def _dropped(source: SourceResult) -> str:
     return ", ".join(f"{n} {why}" for why, n in sorted(source.rows_dropped.items())) or "none"
 
 
+def publication_notes(result: CycleResult) -> list[str]:
+    """What the re-scoring rule held back, or published over an administrator's decision."""
+    notes = []
+    if result.held:
+        notes.append(
+            f"cycle {result.cycle}: newer data held back: {result.held} — the scores published earlier "
+            "stay; `vm run --publish-held` publishes anyway"
+        )
+    if result.risk_accepted:
+        notes.append(
+            f"cycle {result.cycle}: WARNING: published with --publish-held although {result.risk_accepted}; "
+            "earlier outputs of this cycle can be compared with these"
+        )
+    return notes
+
+
 def cycle_lines(result: CycleResult) -> list[str]:
     lines = [f"Cycle {result.cycle} ({result.mode})"]
     for s in result.sources:
@@ -32,6 +48,7 @@ def cycle_lines(result: CycleResult) -> list[str]:
         f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
         "(groups below the minimum size, and groups that would let one be worked out)"
     )
+    lines += [f"  {note}" for note in publication_notes(result)]
     return lines
 
 
@@ -49,6 +66,7 @@ def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
         f"{rows}\n\n"
         f"**Scores:** {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
         f"(fewer than {config.min_group_size} responses, or withheld so such a group cannot be worked out).\n"
+        + "".join(f"\n**{note}**\n" for note in publication_notes(result))
         + (
             f"\n**Unmapped roles** (counted in all/party, not in any perspective):{unmapped}\n"
             if unmapped

@@ -75,11 +75,13 @@ class Row:
 
 @dataclass(frozen=True)
 class Cell:
-    """One row of :func:`read_scores`, typed. Suppressed cells carry only ``n`` and ``n_no_level``."""
+    """One row of :func:`read_scores`, typed. A suppressed cell carries no number, only its reason."""
 
-    n: int
-    n_no_level: int
+    n: int | None  # respondents who gave a level; None when suppressed
+    n_no_level: int | None  # answered "no level" explicitly
+    n_blank: int | None  # left it unanswered
     suppressed: bool
+    suppression: str | None  # "below_minimum" | "complementary" | None (shown)
     levels: tuple[int, ...] | None  # counts l1..l5; None when suppressed
     mean: float | None
     consensus: float | None
@@ -321,9 +323,11 @@ def _cell(row: Mapping[str, Any]) -> Cell:
     counts = [_number(row[f"l{level}"]) for level in LEVELS]
     agreement = row["agreement"]
     return Cell(
-        n=int(row["n"]),
-        n_no_level=int(row["n_no_level"]),
+        n=None if suppressed else int(row["n"]),
+        n_no_level=None if suppressed else int(row["n_no_level"]),
+        n_blank=None if suppressed else int(row["n_blank"]),
         suppressed=suppressed,
+        suppression=str(row["suppression"]) if suppressed else None,
         levels=None if suppressed or None in counts else tuple(int(c or 0) for c in counts),
         mean=None if suppressed else _number(row["mean"]),
         consensus=None if suppressed else _number(row["consensus"]),

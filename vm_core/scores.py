@@ -1,11 +1,14 @@
 """Reading scores: the ONLY read path for ``score`` rows (pages, CLI and exports use it).
 
-Anonymity is re-enforced here, whatever is stored: a row is returned suppressed
-(l1..l5, mean, consensus and agreement blanked) when its stored flag says so, when
-its ``n`` is below the relationship's *current* effective minimum group size, or
-when complementary suppression (see :mod:`vm_core.scoring`) requires it given
-the other rows of the same cycle × Value Code. So a row tampered with in the
-database, or a minimum raised after scoring, cannot publish a small group.
+Anonymity is re-enforced here, whatever is stored: per cycle × Value Code,
+:func:`vm_core.anonymity.suppress` runs again on the atom counts behind the
+published scores (``published_tally``) with the relationship's *current* minimum
+group size, keeping hidden whatever the stored flags hide. A hidden row is returned
+with NO number at all (n, n_no_level, n_blank, l1..l5, mean, consensus and agreement
+blank), only ``suppressed`` and the reason in ``suppression``: ``below_minimum``
+(fewer than the minimum gave a level) or ``complementary`` (withheld so that a
+smaller group cannot be worked out). So a row tampered with in the database, or a
+minimum raised after scoring, cannot publish a small group.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
+from vm_core.anonymity import Group, Suppression, suppress
 from vm_core.models import (
     GROUP_KINDS,
     LEVELS,
@@ -32,15 +36,22 @@ from vm_core.models import (
     Section,
     ValueCode,
 )
-from vm_core.scoring import SCORE_COLUMNS, Group, effective_min_group_size, suppressed_groups
+from vm_core.scoring import (
+    SCORE_COLUMNS,
+    CycleTallies,
+    RelationshipTable,
+    effective_min_group_size,
+    published_tallies,
+    relationship_table,
+)
 
 #: Columns of :func:`read_scores`: the exported columns, then context for pages.
 FRAME_COLUMNS = (*SCORE_COLUMNS, "agreement", "party", "perspective", "section", "value_code_position")
 
 LEVEL_COLUMNS = tuple(f"l{level}" for level in LEVELS)
-COUNT_COLUMNS = ("n", "n_no_level", *LEVEL_COLUMNS)
-#: What suppression blanks.
-MASKED_COLUMNS = (*LEVEL_COLUMNS, "mean", "consensus", "agreement")
+COUNT_COLUMNS = ("n", "n_no_level", "n_blank", *LEVEL_COLUMNS)
+#: What suppression blanks: every number of the row.
+MASKED_COLUMNS = (*COUNT_COLUMNS, "mean", "consensus", "agreement")
 FORMATS = ("table", "csv", "json")
 
 
@@ -108,6 +119,7 @@ def read_scores(
             Perspective.key.label("perspective"),
             Score.n,
             Score.n_no_level,
+            Score.n_blank,
             Score.l1,
             Score.l2,
             Score.l3,
@@ -141,28 +153,39 @@ def read_scores(
     if not records:
         return _empty_frame()
 
-    # Re-enforce anonymity per cycle × Value Code: primary by the current minimum, then complementary.
+    # Re-enforce anonymity per cycle × Value Code on the counts behind what was published.
+    layouts: dict[int, RelationshipTable] = {}
+    tallies: dict[int, CycleTallies] = {}
     slices: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for r in records:
         slices.setdefault((r["cycle_id"], r["value_code_id"]), []).append(r)
-    for rows in slices.values():
-        minimum = effective_min_group_size(rows[0]["min_group_size"])
-        n_by_group: dict[Group, int] = {}
-        flagged: set[Group] = set()
+        if r["relationship_id"] not in layouts:
+            layouts[r["relationship_id"]] = relationship_table(session, r["relationship_id"])
+        if r["cycle_id"] not in tallies:
+            tallies[r["cycle_id"]] = published_tallies(session, r["cycle_id"], layouts[r["relationship_id"]])
+    for (cycle_id, value_code_id), rows in slices.items():
+        table = layouts[rows[0]["relationship_id"]].table
+        flagged = set()
         for r in rows:
-            group = Group(r["group_kind"], r["party"], r["perspective"])
-            r["_group"] = group
-            n_by_group[group] = int(r["n"])
+            r["_group"] = Group(r["group_kind"], r["party"], r["perspective"])
             if r["suppressed"]:
-                flagged.add(group)
-        hidden = suppressed_groups(n_by_group, minimum, flagged)
+                flagged.add(r["_group"])
+        hidden: dict[Group, Suppression] = suppress(
+            table,
+            tallies[cycle_id].get(value_code_id, {}),
+            effective_min_group_size(rows[0]["min_group_size"]),
+            already_hidden=flagged,
+        )
+        known = set(table.groups)
         for r in rows:
-            if r["_group"] in hidden:
-                r["suppressed"] = True
+            reason = hidden.get(r["_group"])
+            if reason is None and r["_group"] not in known:
+                reason = "complementary"  # a group the relationship no longer has: nothing to check it by
+            r["suppressed"] = reason is not None
+            r["suppression"] = reason
+            if reason is not None:
                 for column in MASKED_COLUMNS:
                     r[column] = None
-            else:
-                r["suppressed"] = False
 
     return _frame({c: [r[c] for r in records] for c in FRAME_COLUMNS})
 
@@ -209,19 +232,19 @@ def _json(df: pd.DataFrame) -> str:
     return json.dumps(records, ensure_ascii=False, indent=2)
 
 
-_TABLE_COLUMNS = (*SCORE_COLUMNS[1:14], "agreement", "suppressed")
+_TABLE_COLUMNS = (*SCORE_COLUMNS[1 : SCORE_COLUMNS.index("suppressed")], "agreement", "suppressed")
 _LEFT = {"value_code", "group_kind", "group", "agreement"}
 
 
 def _table(df: pd.DataFrame) -> str:
     cells: list[list[str]] = []
-    for record in _records(df, (*_TABLE_COLUMNS, "relationship")):
+    for record in _records(df, (*_TABLE_COLUMNS, "relationship", "suppression")):
         hidden = bool(record["suppressed"])
         line = []
         for c in _TABLE_COLUMNS:
             v = record[c]
             if c == "suppressed":
-                line.append("yes" if hidden else "")
+                line.append(str(record["suppression"]) if hidden else "")
             elif hidden and c in MASKED_COLUMNS:
                 line.append("—")
             elif v is None:
@@ -257,11 +280,13 @@ def format_scores(df: pd.DataFrame, fmt: str = "table") -> str:
     """Render a :func:`read_scores` frame as ``fmt``, one of :data:`FORMATS` (else ValueError).
 
     * ``csv``: header exactly :data:`~vm_core.scoring.SCORE_COLUMNS`, one row per Value
-      Code × group; suppressed numbers are blank fields, ``suppressed`` is true/false;
-    * ``json``: a list of objects with those keys plus ``agreement``; null for suppressed
-      numbers;
+      Code × group; a hidden row has blank fields for every number (n included),
+      ``suppressed`` is true/false and ``suppression`` the reason (``below_minimum`` or
+      ``complementary``; blank when shown);
+    * ``json``: a list of objects with those keys plus ``agreement``; null for every
+      number of a hidden row, and for ``suppression`` of a shown one;
     * ``table``: aligned text per relationship, mean and consensus to 2 decimals, "—"
-      for suppressed numbers.
+      for every number of a hidden row, whose ``suppressed`` column gives the reason.
     """
     if fmt == "csv":
         return _csv(df)

@@ -1,4 +1,4 @@
-"""Value Code scores: the statistics, the anonymity rules, and writing ``score`` rows.
+"""Value Code scores: the statistics, and writing ``score`` rows through the anonymity engine.
 
 Statistics
     For one group of respondents and one Value Code the counts ``l1..l5`` of the
@@ -6,7 +6,8 @@ Statistics
     consensus (1 = everybody at one level, 0 = split between the two ends of the
     scale) and by an agreement label ("agreed" / "divided" / none, see
     :class:`AgreementRule`). ``n`` is the number of respondents who gave a level;
-    ``n_no_level`` those who answered "no level".
+    ``n_no_level`` those who answered "no level" explicitly (e.g. "Not applicable");
+    ``n_blank`` those who left the cell unanswered.
 
 Groups
     Per cycle × Value Code a row is written for ``all`` respondents, for every
@@ -14,49 +15,43 @@ Groups
     for every ``party_perspective`` pair, even when nobody answered (n = 0).
     Each evaluation carries the respondent's party and perspective *in that cycle*.
     Evaluations without a party are not scored at all; those without a perspective
-    (an unmapped role) count in ``all`` and their ``party`` only.
+    (an unmapped role) count in ``all`` and their ``party`` only. Every group is a
+    sum of *atoms* (party × perspective, and each party's never-published rest
+    without a perspective), counted in SQL (:func:`atom_tallies`).
 
-Anonymity (enforced here, where scores are produced, and again in
+Anonymity (:mod:`vm_core.anonymity`; enforced here and again in
 :func:`vm_core.scores.read_scores`, the only read path)
-    *Primary suppression*: a group with ``n`` below the relationship's effective
-    minimum group size (``max(Relationship.min_group_size, 3)``) is stored with
-    ``n`` and ``n_no_level`` only; ``l1..l5``, mean, consensus and agreement are
-    NULL (a check constraint on ``score`` rejects anything else).
+    :func:`vm_core.anonymity.suppress` hides every group below the minimum and, by
+    an exact search, enough further groups that no union of hidden atoms smaller
+    than the minimum can be worked out from the shown groups. A hidden row is stored
+    with its counts (internal) but without l1..l5, mean, consensus or agreement (a
+    check constraint on ``score`` rejects anything else); the read path masks its
+    counts too.
 
-    *Complementary (secondary) suppression*: hiding a small group is not enough
-    when its numbers can be recovered by subtraction. "all" is the sum of the
-    parties, so if exactly one party were hidden, ``all − the visible parties``
-    would be exactly the hidden party's distribution. The same holds for the
-    perspectives (plus the never-published "unmapped" remainder: ``all − the
-    perspectives`` is the distribution of the respondents without a perspective),
-    for a party and its party × perspective cells (plus that party's unmapped
-    remainder), and for a perspective and its party × perspective cells. So the
-    groups are checked in these partitions::
-
-        all          → parties
-        all          → perspectives + unmapped remainder
-        each party   → its party × perspective cells + its unmapped remainder
-        each perspective → its party × perspective cells
-
-    A child is *hidden* when it is suppressed, or when it is a remainder (never
-    published) with ``0 < n < minimum``; a remainder of at least the minimum may
-    be derivable, which is acceptable. Within a partition whose parent is
-    published, if exactly one child with ``n > 0`` is hidden, the published child
-    with the smallest ``n > 0`` (first in configured order on ties) is suppressed
-    too; this is repeated over all partitions until none changes. Suppressed rows
-    still carry ``n``: respondent counts are published, distributions are not.
+Re-scoring (late delivery, re-mapping)
+    The atom counts behind a cycle's published scores are kept in
+    ``published_tally``. When the cycle is scored again with different atoms,
+    :func:`vm_core.anonymity.differencing_risk` checks that old and new outputs
+    differenced cannot single out the few people who changed. If they could, the
+    new scores are *held*: the published scores and tallies stay, ``Cycle.held_note``
+    says why, and the run reports it. ``publish_held`` (an administrator's
+    decision) and an erasure publish anyway.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any, Literal, NamedTuple
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+# Group and ALL lived here before the anonymity engine: re-exported for existing importers
+from vm_core.anonymity import ALL as ALL
+from vm_core.anonymity import CATEGORIES, Atom, HeatmapTable, Suppression, differencing_risk, suppress
+from vm_core.anonymity import Group as Group
 from vm_core.models import (
     LEVELS,
     MIN_GROUP_SIZE_FLOOR,
@@ -64,6 +59,7 @@ from vm_core.models import (
     Evaluation,
     Party,
     Perspective,
+    PublishedTally,
     Relationship,
     Score,
     Section,
@@ -79,6 +75,7 @@ SCORE_COLUMNS = (
     "group",
     "n",
     "n_no_level",
+    "n_blank",
     "l1",
     "l2",
     "l3",
@@ -87,6 +84,7 @@ SCORE_COLUMNS = (
     "mean",
     "consensus",
     "suppressed",
+    "suppression",
 )
 
 #: Distance between the ends of the 5-point scale: d = 5 − 1 in Tastle & Wierman's formula.
@@ -218,75 +216,120 @@ def effective_min_group_size(relationship: Relationship | int | None) -> int:
     return max(configured if configured is not None else MIN_GROUP_SIZE_FLOOR, MIN_GROUP_SIZE_FLOOR)
 
 
-# ---------------------------------------------------------------- groups and suppression
+# ---------------------------------------------------------------- atoms and tables
+
+#: Atom tallies of a cycle: value_code_id → atom → 7 counts in ``CATEGORIES`` order.
+CycleTallies = dict[int, dict[Atom, list[int]]]
+
+_NO_LEVEL, _BLANK = CATEGORIES.index("no_level"), CATEGORIES.index("blank")
 
 
-class Group(NamedTuple):
-    """One scored group: ``kind`` with the party and/or perspective key it is about."""
+@dataclass(frozen=True)
+class RelationshipTable:
+    """A relationship's heatmap table with the store ids behind its keys."""
 
-    kind: str
-    party: str | None = None
-    perspective: str | None = None
+    table: HeatmapTable
+    party_ids: dict[str, int]  # key → id, display order
+    perspective_ids: dict[str, int]
 
-    @property
-    def key(self) -> str:
-        """The ``score.group_key``: "all", the party key, the perspective key, or "party/perspective"."""
-        if self.kind == "all":
-            return "all"
-        if self.kind == "party":
-            return str(self.party)
-        if self.kind == "perspective":
-            return str(self.perspective)
-        return f"{self.party}/{self.perspective}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "party_keys", {pid: key for key, pid in self.party_ids.items()})
+        object.__setattr__(self, "perspective_keys", {pid: key for key, pid in self.perspective_ids.items()})
+
+    party_keys: dict[int | None, str] = field(init=False, repr=False, compare=False)
+    perspective_keys: dict[int | None, str] = field(init=False, repr=False, compare=False)
+
+    def atom(self, party_id: int | None, perspective_id: int | None) -> Atom | None:
+        """The atom of a (party, perspective) pair of ids; None for a party outside the relationship."""
+        party = self.party_keys.get(party_id)
+        if party is None:
+            return None
+        # a perspective outside the relationship counts as none, like an unmapped role
+        return Atom(party, self.perspective_keys.get(perspective_id))
 
 
-ALL = Group("all")
+def relationship_table(session: Session, relationship_id: int) -> RelationshipTable:
+    """The relationship's parties and perspectives (display order) as a :class:`HeatmapTable`."""
+    parties = session.execute(
+        select(Party.key, Party.id)
+        .where(Party.relationship_id == relationship_id)
+        .order_by(Party.position, Party.id)
+    ).all()
+    perspectives = session.execute(
+        select(Perspective.key, Perspective.id)
+        .where(Perspective.relationship_id == relationship_id)
+        .order_by(Perspective.position, Perspective.id)
+    ).all()
+    return RelationshipTable(
+        HeatmapTable(parties=tuple(k for k, _ in parties), perspectives=tuple(k for k, _ in perspectives)),
+        {k: i for k, i in parties},
+        {k: i for k, i in perspectives},
+    )
 
 
-def partitions(groups: Iterable[Group]) -> list[tuple[Group, list[Group]]]:
-    """The (parent, children) partitions that complementary suppression checks.
+def atom_tallies(session: Session, cycle_id: int, layout: RelationshipTable) -> CycleTallies:
+    """What the cycle's evaluations say, per Value Code and atom, counted in the database.
 
-    The remainder of each partition (parent n − Σ children n: respondents without a
-    perspective, or nobody) is implicit and computed from ``n``.
+    One GROUP BY over the cycle's evaluations (each carries the respondent's party and
+    perspective in this cycle), so the work in Python is proportional to the number of
+    atoms, not of evaluations. Evaluations without a party of the relationship are not
+    scored. Atoms nobody answered are absent.
     """
-    groups = list(groups)
-    parties = [g for g in groups if g.kind == "party"]
-    perspectives = [g for g in groups if g.kind == "perspective"]
-    cells = [g for g in groups if g.kind == "party_perspective"]
-    out: list[tuple[Group, list[Group]]] = [(ALL, parties), (ALL, perspectives)]
-    out += [(p, [c for c in cells if c.party == p.party]) for p in parties]
-    out += [(q, [c for c in cells if c.perspective == q.perspective]) for q in perspectives]
+    counts = session.execute(
+        select(
+            Evaluation.value_code_id,
+            Evaluation.party_id,
+            Evaluation.perspective_id,
+            Evaluation.level,
+            Evaluation.blank,
+            func.count(),
+        )
+        .where(Evaluation.cycle_id == cycle_id, Evaluation.party_id.is_not(None))
+        .group_by(
+            Evaluation.value_code_id,
+            Evaluation.party_id,
+            Evaluation.perspective_id,
+            Evaluation.level,
+            Evaluation.blank,
+        )
+    )
+    out: CycleTallies = {}
+    for value_code_id, party_id, perspective_id, level, blank, count in counts:
+        atom = layout.atom(party_id, perspective_id)
+        if atom is None:
+            continue  # another relationship's party
+        slot = int(level) - 1 if level is not None else _BLANK if blank else _NO_LEVEL
+        tally = out.setdefault(value_code_id, {}).setdefault(atom, [0] * len(CATEGORIES))
+        tally[slot] += int(count)
     return out
 
 
-def suppressed_groups(
-    n_by_group: Mapping[Group, int], min_group_size: int, already_hidden: Iterable[Group] = ()
-) -> set[Group]:
-    """The groups to suppress: primary (n < minimum) plus complementary (module docstring).
+def published_tallies(session: Session, cycle_id: int, layout: RelationshipTable) -> CycleTallies:
+    """The atom counts behind the cycle's published scores (empty: nothing published yet)."""
+    rows = session.execute(
+        select(
+            PublishedTally.value_code_id,
+            PublishedTally.party_id,
+            PublishedTally.perspective_id,
+            PublishedTally.l1,
+            PublishedTally.l2,
+            PublishedTally.l3,
+            PublishedTally.l4,
+            PublishedTally.l5,
+            PublishedTally.n_no_level,
+            PublishedTally.n_blank,
+        ).where(PublishedTally.cycle_id == cycle_id)
+    )
+    out: CycleTallies = {}
+    for value_code_id, party_id, perspective_id, *counts in rows:
+        atom = layout.atom(party_id, perspective_id)
+        if atom is not None:
+            out.setdefault(value_code_id, {})[atom] = [int(c) for c in counts]
+    return out
 
-    ``n_by_group`` is in display order, which breaks ties between equally small
-    candidates. ``already_hidden`` are groups suppressed for another reason (the
-    read path passes the stored flags).
-    """
-    order = {g: i for i, g in enumerate(n_by_group)}
-    hidden = {g for g, n in n_by_group.items() if n < min_group_size} | set(already_hidden)
-    checks = partitions(n_by_group)
-    changed = True
-    while changed:
-        changed = False
-        for parent, children in checks:
-            if parent not in n_by_group or parent in hidden:
-                continue
-            remainder = n_by_group[parent] - sum(n_by_group[c] for c in children)
-            hidden_children = sum(1 for c in children if c in hidden and n_by_group[c] > 0)
-            hidden_children += 1 if 0 < remainder < min_group_size else 0
-            if hidden_children != 1:
-                continue
-            candidates = [c for c in children if c not in hidden and n_by_group[c] > 0]
-            if candidates:
-                hidden.add(min(candidates, key=lambda c: (n_by_group[c], order[c])))
-                changed = True
-    return hidden
+
+def _nonzero(tallies: Mapping[Atom, Sequence[int]]) -> dict[Atom, tuple[int, ...]]:
+    return {atom: tuple(t) for atom, t in tallies.items() if any(t)}
 
 
 # ---------------------------------------------------------------- writing scores
@@ -294,12 +337,14 @@ def suppressed_groups(
 
 @dataclass(frozen=True)
 class ScoreSummary:
-    """What :func:`score_cycle` wrote."""
+    """What :func:`score_cycle` published (or kept, when the new scores are held)."""
 
-    cells: int  # score rows written (Value Codes × groups)
-    suppressed_cells: int  # of which suppressed (primary or complementary)
+    cells: int  # score rows of the cycle (Value Codes × groups)
+    suppressed_cells: int  # of which suppressed (below the minimum, or complementary)
     value_codes: int  # Value Codes of the cycle's library version
     participants: int  # scored participants: with a party and at least one evaluation in the cycle
+    held: str | None = None  # why newer data was NOT published (the previous scores stay)
+    risk_accepted: str | None = None  # a differencing risk published anyway (publish_held)
 
 
 def _score_row(
@@ -307,24 +352,27 @@ def _score_row(
     value_code_id: int,
     group: Group,
     tally: Sequence[int],
-    suppressed: bool,
-    party_ids: Mapping[str, int],
-    perspective_ids: Mapping[str, int],
+    suppression: Suppression | None,
+    layout: RelationshipTable,
     rule: AgreementRule,
 ) -> dict[str, Any]:
-    no_level, levels = tally[0], list(tally[1:])
+    levels = list(tally[: len(LEVELS)])
+    published = suppression is None
     row: dict[str, Any] = {
         "cycle_id": cycle_id,
         "value_code_id": value_code_id,
         "group_kind": group.kind,
         "group_key": group.key,
-        "party_id": party_ids[group.party] if group.party is not None else None,
-        "perspective_id": perspective_ids[group.perspective] if group.perspective is not None else None,
+        "party_id": layout.party_ids[group.party] if group.party is not None else None,
+        "perspective_id": layout.perspective_ids[group.perspective]
+        if group.perspective is not None
+        else None,
+        # counts are kept for every row (internal); the read path masks them for hidden rows
         "n": sum(levels),
-        "n_no_level": no_level,
-        "suppressed": suppressed,
+        "n_no_level": tally[_NO_LEVEL],
+        "n_blank": tally[_BLANK],
+        "suppressed": not published,
     }
-    published = not suppressed
     for level, count in zip(LEVELS, levels, strict=True):
         row[f"l{level}"] = count if published else None
     row["mean"] = mean_level(levels) if published else None
@@ -333,13 +381,54 @@ def _score_row(
     return row
 
 
-def score_cycle(session: Session, cycle_id: int) -> ScoreSummary:
-    """Compute and store the scores of one cycle, replacing any earlier ones.
+def _shown_groups(session: Session, cycle_id: int) -> dict[int, set[Group]]:
+    """value_code_id → the groups the cycle's stored scores publish."""
+    rows = session.execute(
+        select(Score.value_code_id, Score.group_kind, Party.key, Perspective.key)
+        .outerjoin(Party, Party.id == Score.party_id)
+        .outerjoin(Perspective, Perspective.id == Score.perspective_id)
+        .where(Score.cycle_id == cycle_id, Score.suppressed.is_(False))
+    )
+    out: dict[int, set[Group]] = {}
+    for value_code_id, kind, party, perspective in rows:
+        out.setdefault(value_code_id, set()).add(Group(kind, party, perspective))
+    return out
 
-    Level counts are aggregated in the database (one GROUP BY over evaluation ⋈
-    participant by Value Code, party, perspective and level), so the work in Python
-    is proportional to the number of groups, not of evaluations. Runs in the
-    caller's transaction; nothing is committed here.
+
+def _participants(session: Session, cycle_id: int, layout: RelationshipTable) -> int:
+    count = session.scalar(
+        select(func.count(func.distinct(Evaluation.participant_id))).where(
+            Evaluation.cycle_id == cycle_id, Evaluation.party_id.in_(list(layout.party_ids.values()))
+        )
+    )
+    return int(count or 0)
+
+
+def _value_codes(session: Session, cycle: Cycle) -> list[tuple[int, str]]:
+    return [
+        (vc_id, identifier)
+        for vc_id, identifier in session.execute(
+            select(ValueCode.id, ValueCode.identifier)
+            .join(Section, Section.id == ValueCode.section_id)
+            .where(ValueCode.library_version_id == cycle.library_version_id)
+            .order_by(Section.position, ValueCode.position, ValueCode.id)
+        )
+    ]
+
+
+def score_cycle(
+    session: Session, cycle_id: int, *, erasure: bool = False, publish_held: bool = False
+) -> ScoreSummary:
+    """Compute the scores of one cycle and publish them, unless the re-scoring rule holds them back.
+
+    The first scoring of a cycle always publishes. A later one whose atom counts differ
+    from the published ones publishes only when
+    :func:`~vm_core.anonymity.differencing_risk` finds old and new outputs safe to
+    compare; otherwise the published scores stay, ``Cycle.held_note`` records why and
+    :attr:`ScoreSummary.held` reports it. ``erasure`` (a person erased: their answers
+    must leave the outputs) and ``publish_held`` (an administrator's decision; reported
+    in :attr:`ScoreSummary.risk_accepted`) publish anyway. Runs in the caller's
+    transaction; nothing is committed here.
     """
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
@@ -349,96 +438,103 @@ def score_cycle(session: Session, cycle_id: int) -> ScoreSummary:
         raise LookupError(f"cycle {cycle_id} has no relationship")
     rule = AgreementRule.from_mapping(relationship.agreement or {})
     min_size = effective_min_group_size(relationship)
+    layout = relationship_table(session, relationship.id)
+    table = layout.table
+    value_codes = _value_codes(session, cycle)
+    now = atom_tallies(session, cycle_id, layout)
 
-    parties = session.execute(
-        select(Party.id, Party.key)
-        .where(Party.relationship_id == relationship.id)
-        .order_by(Party.position, Party.id)
-    ).all()
-    perspectives = session.execute(
-        select(Perspective.id, Perspective.key)
-        .where(Perspective.relationship_id == relationship.id)
-        .order_by(Perspective.position, Perspective.id)
-    ).all()
-    value_code_ids = list(
-        session.scalars(
-            select(ValueCode.id)
-            .join(Section, Section.id == ValueCode.section_id)
-            .where(ValueCode.library_version_id == cycle.library_version_id)
-            .order_by(Section.position, ValueCode.position, ValueCode.id)
-        )
-    )
-    party_key: dict[int | None, str] = {pid: key for pid, key in parties}
-    perspective_key: dict[int | None, str] = {pid: key for pid, key in perspectives}
-    party_ids = {key: pid for pid, key in parties}
-    perspective_ids = {key: pid for pid, key in perspectives}
+    hidden = {vc: suppress(table, now.get(vc, {}), min_size) for vc, _ in value_codes}
+    now_shown = {vc: set(table.groups) - set(hidden[vc]) for vc, _ in value_codes}
 
-    groups = [ALL]
-    groups += [Group("party", party=key) for _, key in parties]
-    groups += [Group("perspective", perspective=key) for _, key in perspectives]
-    groups += [Group("party_perspective", p, q) for _, p in parties for _, q in perspectives]
-
-    # tally[value_code_id][group] = [n_no_level, l1, l2, l3, l4, l5]
-    tally = {vc: {g: [0] * (1 + len(LEVELS)) for g in groups} for vc in value_code_ids}
-    # each evaluation carries the respondent's party and perspective in this cycle: no join needed
-    counts = session.execute(
-        select(
-            Evaluation.value_code_id,
-            Evaluation.party_id,
-            Evaluation.perspective_id,
-            Evaluation.level,
-            func.count(),
-        )
-        .where(Evaluation.cycle_id == cycle_id, Evaluation.party_id.is_not(None))
-        .group_by(Evaluation.value_code_id, Evaluation.party_id, Evaluation.perspective_id, Evaluation.level)
-    )
-    for value_code_id, party_id, perspective_id, level, count in counts:
-        by_group = tally.get(value_code_id)
-        party = party_key.get(party_id)
-        if by_group is None or party is None:
-            continue  # a Value Code outside the cycle's library version, or another relationship's party
-        slot = 0 if level is None else int(level)
-        perspective = perspective_key.get(perspective_id)
-        targets = [ALL, Group("party", party=party)]
-        if perspective is not None:
-            targets += [
-                Group("perspective", perspective=perspective),
-                Group("party_perspective", party, perspective),
-            ]
-        for group in targets:
-            by_group[group][slot] += int(count)
+    risks: list[tuple[str, str]] = []  # (Value Code identifier, reason)
+    before = published_tallies(session, cycle_id, layout)
+    if before and not erasure:
+        before_shown = _shown_groups(session, cycle_id)
+        for vc, identifier in value_codes:
+            old, new = _nonzero(before.get(vc, {})), _nonzero(now.get(vc, {}))
+            if old == new and before_shown.get(vc, set()) == now_shown[vc]:
+                continue  # same people, same cells: nothing to difference
+            reason = differencing_risk(table, before_shown.get(vc, set()), now_shown[vc], old, new, min_size)
+            if reason is not None:
+                risks.append((identifier, reason))
+    risk = _risk_note(risks)
+    if risk is not None and not publish_held:
+        cycle.held_note = risk
+        return stored_summary(session, cycle_id)
 
     rows: list[dict[str, Any]] = []
-    for value_code_id in value_code_ids:
-        by_group = tally[value_code_id]
-        hidden = suppressed_groups({g: sum(t[1:]) for g, t in by_group.items()}, min_size)
+    tally_rows: list[dict[str, Any]] = []
+    for vc, _ in value_codes:
+        atoms = now.get(vc, {})
         rows += [
-            _score_row(cycle_id, value_code_id, g, t, g in hidden, party_ids, perspective_ids, rule)
-            for g, t in by_group.items()
+            _score_row(cycle_id, vc, g, table.group_tally(g, atoms), hidden[vc].get(g), layout, rule)
+            for g in table.groups
         ]
-
-    participants = session.scalar(
-        select(func.count(func.distinct(Evaluation.participant_id))).where(
-            Evaluation.cycle_id == cycle_id, Evaluation.party_id.in_(list(party_ids.values()))
-        )
-    )
-
+        tally_rows += [
+            {
+                "cycle_id": cycle_id,
+                "value_code_id": vc,
+                "party_id": layout.party_ids[atom.party],
+                "perspective_id": layout.perspective_ids[atom.perspective]
+                if atom.perspective is not None
+                else None,
+                **{f"l{level}": tally[level - 1] for level in LEVELS},
+                "n_no_level": tally[_NO_LEVEL],
+                "n_blank": tally[_BLANK],
+            }
+            for atom, tally in atoms.items()
+            if any(tally)
+        ]
     session.execute(delete(Score).where(Score.cycle_id == cycle_id))
+    session.execute(delete(PublishedTally).where(PublishedTally.cycle_id == cycle_id))
     if rows:
         session.execute(insert(Score), rows)
+    if tally_rows:
+        session.execute(insert(PublishedTally), tally_rows)
+    cycle.held_note = None
     return ScoreSummary(
         cells=len(rows),
         suppressed_cells=sum(1 for r in rows if r["suppressed"]),
-        value_codes=len(value_code_ids),
-        participants=int(participants or 0),
+        value_codes=len(value_codes),
+        participants=_participants(session, cycle_id, layout),
+        risk_accepted=risk,
     )
 
 
-def stored_score_counts(session: Session, cycle_id: int) -> tuple[int, int]:
-    """(cells, suppressed cells) of the scores already stored for a cycle."""
-    cells, suppressed = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Score.suppressed, 1), else_=0)), 0)).where(
-            Score.cycle_id == cycle_id
-        )
+def _risk_note(risks: Sequence[tuple[str, str]]) -> str | None:
+    """One line for the cycle: the first Value Code's reason, and how many more share the risk."""
+    if not risks:
+        return None
+    identifier, reason = risks[0]
+    more = f" and {len(risks) - 1} more Value Code(s)" if len(risks) > 1 else ""
+    return f"{reason} ({identifier}{more})"
+
+
+def stored_summary(session: Session, cycle_id: int) -> ScoreSummary:
+    """The summary of the scores already stored for a cycle, with its held note."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise LookupError(f"no cycle with id {cycle_id}")
+    cells, suppressed, value_codes = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Score.suppressed, 1), else_=0)), 0),
+            func.count(func.distinct(Score.value_code_id)),
+        ).where(Score.cycle_id == cycle_id)
     ).one()
-    return int(cells), int(suppressed)
+    layout = relationship_table(session, cycle.relationship_id)
+    return ScoreSummary(
+        cells=int(cells),
+        suppressed_cells=int(suppressed),
+        value_codes=int(value_codes),
+        participants=_participants(session, cycle_id, layout),
+        held=cycle.held_note,
+    )
+
+
+def has_published_tally(session: Session, cycle_id: int) -> bool:
+    """Whether the cycle's scores were published with their atom counts (scores before that are re-scored)."""
+    return (
+        session.scalar(select(PublishedTally.id).where(PublishedTally.cycle_id == cycle_id).limit(1))
+        is not None
+    )

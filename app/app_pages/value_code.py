@@ -61,7 +61,7 @@ for column in detail.columns:
         continue
     if cell.suppressed:
         hidden.append(f"{column.label}: {components.hidden_reason(cell, minimum)}")
-    elif cell.n > 0 and cell.levels is not None:
+    elif cell.n and cell.levels is not None:
         published.append((column.label, cell))
 
 if published:
@@ -76,6 +76,7 @@ if published:
             "Group": [label for label, _ in published],
             "n": [cell.n for _, cell in published],
             "No level": [cell.n_no_level for _, cell in published],
+            "Blank": [cell.n_blank for _, cell in published],
             "Mean": [cell.mean for _, cell in published],
             "Consensus": [cell.consensus for _, cell in published],
             "Label": [components.agreement_label(cell.agreement) for _, cell in published],
@@ -87,7 +88,10 @@ if published:
         width="stretch",
         column_config={
             "n": st.column_config.NumberColumn(help="Respondents who gave a level"),
-            "No level": st.column_config.NumberColumn(help="Respondents who answered “no level”"),
+            "No level": st.column_config.NumberColumn(
+                help="Respondents who answered “no level” (e.g. “Not applicable”)"
+            ),
+            "Blank": st.column_config.NumberColumn(help="Respondents who left it unanswered"),
             "Mean": st.column_config.NumberColumn(format="%.1f", help="Mean level, 1–5"),
             "Consensus": st.column_config.NumberColumn(
                 format="%.2f", help="Tastle & Wierman consensus: 1 = everybody at one level"
