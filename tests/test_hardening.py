@@ -62,7 +62,7 @@ def _race_secret(base: str, trials: int, barrier: Any, results: Any) -> None:
 
 
 def test_processes_creating_the_secret_together_all_get_the_same_non_empty_key(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    context: Any = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     barrier, results = context.Barrier(RACERS), context.Queue()
     racers = [
         context.Process(target=_race_secret, args=(str(tmp_path), RACE_TRIALS, barrier, results))
@@ -364,7 +364,7 @@ def _page_texts(port: int) -> list[str]:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.sync.client import connect
 
-    texts = []
+    texts: list[str] = []
     with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], open_timeout=20) as ws:  # type: ignore[list-item]
         rerun = BackMsg()
         rerun.rerun_script.query_string = ""
