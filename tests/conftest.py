@@ -30,6 +30,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# AppTest runs the app in-process: say it serves on loopback, wherever pytest is started from
+os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")
 
 REPO = Path(__file__).resolve().parent.parent
 #: Real exports the connector tests read, copied into the repository with their provenance (README per folder).
