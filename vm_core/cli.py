@@ -415,6 +415,75 @@ def doctor(fix: bool) -> None:
         raise SystemExit(1)
 
 
+@main.group()
+def participants() -> None:
+    """Respondents: erase one person (they are stored only as a keyed pseudonym)."""
+
+
+@participants.command("forget")
+@click.argument("key", required=False)
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--pseudonym", help="The respondent key (64 hex digits) instead of KEY.")
+def participants_forget(key: str | None, relationship_key: str, pseudonym: str | None) -> None:
+    """Erase the respondent KEY (id or e-mail as the source had it) from the store and the landing.
+
+    Deletes their evaluations, participant row and quarantined rows, and every landed row of theirs,
+    then re-scores each cycle they were in. Prints counts only; exits 1 when nobody matches.
+    """
+    from vm_core.errors import VmError
+    from vm_core.participants import checked_pseudonym, forget, pseudonym_for
+    from vm_core.settings import Settings
+
+    if (key is None) == (pseudonym is None):
+        raise click.UsageError("give either KEY or --pseudonym")
+    settings = Settings.from_env()
+    try:
+        respondent = (
+            checked_pseudonym(pseudonym)
+            if pseudonym
+            else pseudonym_for(settings, relationship_key, key or "")
+        )
+        forgotten = forget(settings, relationship_key, respondent)
+    except VmError as exc:
+        _fail(exc)
+    for line in forgotten.lines(relationship_key):
+        click.echo(line)
+
+
+@main.group()
+def landing() -> None:
+    """Landed raw data (what `vm run --remodel` re-models from)."""
+
+
+@landing.command("purge")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Keep this many days (default: VM_LANDING_RETENTION_DAYS)."
+)
+def landing_purge(relationship_key: str | None, days: int | None) -> None:
+    """Delete landed rows of loads older than the retention period; stored scores stay."""
+    from sqlalchemy import select
+
+    from vm_core.landing import purge_expired
+    from vm_core.models import Relationship
+    from vm_core.pipeline import open_store
+    from vm_core.settings import Settings
+
+    settings = Settings.from_env()
+    days = days or settings.landing_retention_days
+    if days is None:
+        raise click.UsageError("give --days or set VM_LANDING_RETENTION_DAYS")
+    with open_store(settings)() as session:
+        keys = session.scalars(select(Relationship.key).order_by(Relationship.key)).all()
+    if relationship_key is not None:
+        if relationship_key not in keys:
+            raise click.ClickException(f"no relationship {relationship_key!r} in the store")
+        keys = [relationship_key]
+    for key in keys:
+        for line in purge_expired(settings, key, days).lines(key, days):
+            click.echo(line)
+
+
 def _store_label() -> str:
     url = os.environ.get("VM_DATABASE_URL")
     if not url:

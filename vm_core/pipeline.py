@@ -23,10 +23,10 @@ from vm_core.connector import ConnectorContext, SourceSpec
 from vm_core.db import make_engine, migrate, session_factory, transaction
 from vm_core.errors import SourceError, VmError
 from vm_core.evaluations import previous_load, record_load, replace_source
-from vm_core.landing import land, read_landed
+from vm_core.landing import land, purge_expired, read_landed
 from vm_core.mapping import LevelParser
 from vm_core.modelling import model_answers
-from vm_core.models import Cycle, Relationship, ValueCode
+from vm_core.models import Cycle, Relationship, ValueCode, utcnow
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
 from vm_core.roles import summarise_unmapped
@@ -77,9 +77,14 @@ class CycleResult:
 
 
 def prepare(settings: Settings, config: RelationshipConfig) -> None:
-    """Create/update the relationship, its perspectives, equivalences, cycles and library in the store."""
+    """Create/update the relationship, its perspectives, equivalences, cycles and library in the store.
+
+    With ``VM_LANDING_RETENTION_DAYS`` set, landed raw data older than that is purged first.
+    """
     with transaction(open_store(settings)) as session:
         sync_relationship(session, config)
+    if settings.landing_retention_days:
+        purge_expired(settings, config.key, settings.landing_retention_days)
 
 
 def _cycle(session: Session, config: RelationshipConfig, number: int) -> tuple[Relationship, Cycle]:
@@ -162,6 +167,7 @@ def extract_load(
             sha256="",
             rows_read=result.rows_read,
             rows_dropped=sum(result.rows_dropped.values()),
+            loaded_at=utcnow(),  # the landing's age, for VM_LANDING_RETENTION_DAYS
         )
     result.status = "landed"
     return result
@@ -192,6 +198,13 @@ def model_source(
         ctx = _context(settings, config, session, cycle, source)
         texts = library_store.level_texts(session, cycle.library_version_id)
     frames = read_landed(settings, config.key, connector.landing_tables, cycle_number, source.key)
+    if landed.status == "remodelled" and all(frame.empty for frame in frames.values()):
+        # purged by retention (or never landed): re-modelling from nothing would erase what is stored
+        raise SourceError(
+            source.path.name,
+            "nothing of this source is in the landing (purged after VM_LANDING_RETENTION_DAYS, or never "
+            "landed); run with --force instead of --remodel to read the file again",
+        )
     answers = connector.answers(frames, source, ctx)
     modelled = model_answers(
         answers,
@@ -271,6 +284,7 @@ def run_cycle_locally(
     *,
     remodel: bool = False,
     force: bool = False,
+    publish_held: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> CycleResult:
     """The whole cycle in-process, with the flow's semantics: a source that cannot be read fails alone.
@@ -284,7 +298,6 @@ def run_cycle_locally(
         try:
             if remodel:
                 landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
-    publish_held: bool = False,
             else:
                 progress(f"{where}: reading and landing {source.path.name}…")
                 landed = extract_load(settings, config, cycle_number, source, force=force)

@@ -6,6 +6,8 @@
                      or ``store`` (the store's own PostgreSQL database). Default: duckdb for an
                      embedded store, store for PostgreSQL.
 ``VM_LANDING_SCHEMA`` dataset/schema prefix for landed data (default ``vm_raw``)
+``VM_LANDING_RETENTION_DAYS`` days landed raw data is kept (default: unset, kept until removed);
+                     each run and ``vm landing purge`` delete loads older than that
 ``VM_SECRET``        installation secret for pseudonymisation; default: ``VM_HOME/secret.key``,
                      created with 32 random bytes on first use.
 """
@@ -53,6 +55,7 @@ class Settings:
     landing: str
     landing_schema: str
     secret_override: str | None = None
+    landing_retention_days: int | None = None  # None: landed raw data is kept (vm_core.landing.purge_expired)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,6 +72,7 @@ class Settings:
             landing=landing,
             landing_schema=env.get("VM_LANDING_SCHEMA", "vm_raw"),
             secret_override=env.get("VM_SECRET") or None,
+            landing_retention_days=_retention_days(env.get("VM_LANDING_RETENTION_DAYS", "")),
         )
 
     @property
@@ -86,6 +90,16 @@ class Settings:
         if not path.exists():
             _create_secret(path)
         return read_secret(path).encode()
+
+
+def _retention_days(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(
+            f"VM_LANDING_RETENTION_DAYS must be a whole number of days (1 or more), not {value!r}"
+        )
+    return int(value)
 
 
 def read_secret(path: Path) -> str:
