@@ -52,3 +52,40 @@ def test_run_relationship_flow_scores_every_cycle(
     assert source["status"] == "failed"
     assert "cycle-2.csv" in source["error"]
     assert again[0]["scored_cells"] == 16 * 12
+
+
+@pytest.mark.flow
+@pytest.mark.store
+def test_a_flow_run_whose_audit_finds_a_leak_fails(
+    vm_env: Store, prefect_harness: None, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from flows.run_relationship import run_relationship
+    from tests.test_audit import show_groups_as_the_old_rule_did
+    from vm_core.audit import AnonymityLeak
+    from vm_core.models import Cycle, ValueCode
+
+    demo = tmp_path / "demo"
+    shutil.copytree(REPO / "examples" / "demo", demo, ignore=shutil.ignore_patterns("*.py"))
+    run_relationship(str(demo / "relationship.yaml"), cycles=[1])  # the audit passes: no exception
+
+    with vm_env.sessions() as s, s.begin():
+        cycle = s.scalar(select(Cycle).where(Cycle.number == 1))
+        assert cycle is not None
+        code = s.scalar(
+            select(ValueCode.id).where(
+                ValueCode.library_version_id == cycle.library_version_id,
+                ValueCode.identifier == "VAL-COMMERCIAL",
+            )
+        )
+        assert code is not None
+        # every group shown: the 4 Contoso senior leaders' cell among them
+        groups = {"all", "northwind", "contoso", "senior", "middle", "front_line"}
+        groups |= {f"{p}/{q}" for p in ("northwind", "contoso") for q in ("senior", "middle", "front_line")}
+        show_groups_as_the_old_rule_did(s, cycle.id, code, groups)
+
+    with pytest.raises(
+        AnonymityLeak, match=r"anonymity audit failed: leak: northwind-contoso cycle 1 VAL-COMMERCIAL"
+    ):
+        run_relationship(str(demo / "relationship.yaml"), cycles=[1])
