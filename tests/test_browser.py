@@ -162,8 +162,8 @@ def test_heatmap_in_a_real_browser(page: Any) -> None:
     expect(page.locator("#vm-heatmap")).to_have_attribute("data-cycle", "1")
     expect(page.locator("#vm-heatmap tr.vm-row")).to_have_count(16)
 
-    # senior leaders of both parties together are divided on commercial fairness
-    divided = _cell(page, "VAL-COMMERCIAL", "senior")
+    # the council's senior leaders are divided on commercial fairness
+    divided = _cell(page, "VAL-COMMERCIAL", "northwind/senior")
     expect(divided).to_have_attribute("data-agreement", "divided")
     expect(divided).to_contain_text("◐")
     # middle managers on both sides agree issue resolution is weak
@@ -178,8 +178,11 @@ def test_heatmap_in_a_real_browser(page: Any) -> None:
     suppressed = page.locator('#vm-heatmap td[data-suppressed="true"]')
     for text in suppressed.all_inner_texts():
         assert not re.search(r"\d", text.replace("fewer than 5 responses", ""))
-    # complementary suppression: council seniors would otherwise give Contoso's four away
-    expect(_cell(page, "VAL-COMMERCIAL", "northwind/senior")).to_have_text("withheld")
+    # complementary suppression: senior leaders of both parties − the council's would give Contoso's four
+    # away; the cross-party row is withheld, the council's own cell stays
+    expect(_cell(page, "VAL-COMMERCIAL", "senior")).to_have_text("withheld to protect a smaller group")
+    expect(_cell(page, "VAL-COMMERCIAL", "northwind/senior")).to_have_attribute("data-suppressed", "false")
+    expect(page.locator('#vm-heatmap td[data-suppressed="true"][data-n]')).to_have_count(0)
 
     _choose(page, "Cycle", "Cycle 3 · Dissolve (Mar 2026)")
     expect(page.get_by_text("Cycle 3 · Dissolve (Mar 2026) · mean level")).to_be_visible()
