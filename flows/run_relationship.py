@@ -22,7 +22,9 @@ from vm_core.config import load_config
 from vm_core.errors import VmError
 from vm_core.report import cycle_markdown, publication_notes
 from vm_core.scoring import ScoreSummary
-from vm_core.settings import Settings
+from vm_core.settings import Settings, private_files
+
+private_files()  # everything a worker writes under VM_HOME is private (0600 files, 0700 folders)
 
 EXTRACT_RETRIES = 2
 EXTRACT_RETRY_DELAYS: list[float] = [2, 10]
