@@ -367,7 +367,11 @@ def check_counts(baseline: dict[tuple[str, str, str, int], int], scores: Any) ->
         per_code[code][level - 1] += n
         per_cell[(code, f"{party_of[org]}/{perspective_of[role]}")] += n
     problems = []
-    everyone = scores[scores["group_kind"] == "all"]
+    # Hidden groups publish no number (docs/anonymity.md): compare what is shown; 'all' must be.
+    shown = scores[~scores["suppressed"]]
+    everyone = shown[shown["group_kind"] == "all"]
+    if len(everyone) != (scores["group_kind"] == "all").sum():
+        problems.append("the 'all' group is hidden for some Value Code")
     stored = {
         row.value_code: [int(getattr(row, f"l{lv}") or 0) for lv in range(1, 6)]
         for row in everyone.itertuples(index=False)
@@ -375,9 +379,9 @@ def check_counts(baseline: dict[tuple[str, str, str, int], int], scores: Any) ->
     for code in sorted(set(per_code) | set(stored)):
         if per_code.get(code, [0] * 5) != stored.get(code, [0] * 5):
             problems.append(f"{code} all: baseline l1..l5 {per_code.get(code)} vs vm {stored.get(code)}")
-    cells = scores[scores["group_kind"] == "party_perspective"]
+    cells = shown[shown["group_kind"] == "party_perspective"]
     stored_n = {(row.value_code, row.group): int(row.n) for row in cells.itertuples(index=False)}
-    for key in sorted(set(per_cell) | {k for k, n in stored_n.items() if n}):
+    for key in sorted(set(stored_n)):
         if per_cell.get(key, 0) != stored_n.get(key, 0):
             problems.append(f"{key[0]} {key[1]}: baseline n {per_cell.get(key, 0)} vs vm {stored_n.get(key)}")
     return problems
