@@ -463,7 +463,7 @@ class _Search:
         return hidden
 
     def breakers(self, hidden: set[Group], leak: Leak) -> list[Group]:
-        """Shown groups whose hiding alone stops this leak, cheapest first; else the cheapest it uses."""
+        """Shown groups whose hiding alone stops this leak, cheapest first (else see below)."""
         shown = sorted(self.shown(hidden), key=self.cost)
         index = {a: i for i, a in enumerate(self.table.atoms)}
         target = np.zeros(len(self.table.atoms), dtype=np.int64)
@@ -473,7 +473,16 @@ class _Search:
         found = [g for g in shown if not self._derivable(hidden | {g}, target, empty)]
         if found:
             return found
-        # Several derivations: hide the cheapest group that one of them uses, and look again.
+        # Several derivations: the cheapest pair that stops it, cheaper member first (the next
+        # round finds its partner as a single breaker); else the cheapest group over the leak.
+        pairs = [
+            pair
+            for pair in itertools.combinations(shown, 2)
+            if not self._derivable(hidden | set(pair), target, empty)
+        ]
+        if pairs:
+            best = min(pairs, key=lambda pair: self.price(pair))
+            return sorted(best, key=self.cost)
         return [g for g in shown if self.table.members(g) & leak.atoms][:1] or shown[:1]
 
     def _derivable(self, hidden: set[Group], target: np.ndarray, empty: list[int]) -> bool:
