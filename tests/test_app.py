@@ -177,14 +177,16 @@ def test_suppressed_cell_has_no_colour_and_no_number(seeded: str) -> None:
     assert small["text"] == "fewer than 5 responses"
     assert "style" not in small
     assert not re.search(r"\d", small["text"].replace("5 responses", ""))
-    # "senior" − client/senior, "supplier" − its other cells, and "all" − client − those cells would
-    # each reveal the small one: the cross-party senior row, the supplier total and "all" are withheld
-    for group in ("senior", "supplier", "all"):
+    # "senior" − client/senior, and "supplier" − its other cells (supplier/middle = "middle" −
+    # client/middle), would reveal the small one: the engine withholds the cross-party senior and
+    # middle rows and supplier/middle, and keeps "all" and the supplier total (docs/anonymity.md)
+    for group in ("senior", "middle", "supplier/middle"):
         complement = _cell(table, "VC1", group)
         assert complement["data-suppressed"] == "true"
         assert complement["text"] == "withheld to protect a smaller group"
         assert not re.search(r"\d", complement["text"] + complement["title"].split(":", 1)[1])
-    assert _cell(table, "VC1", "client/senior")["data-suppressed"] == "false"
+    for group in ("client/senior", "all", "supplier"):
+        assert _cell(table, "VC1", group)["data-suppressed"] == "false"
     # a hidden cell carries no number anywhere in its HTML, not even n
     for cell in (c for row in table.rows for c in row if c["data-suppressed"] == "true"):
         assert not {"data-n", "data-mean", "data-level", "style"} & set(cell), cell
@@ -228,12 +230,13 @@ def test_value_code_page(seeded: str) -> None:
     client = table[table["Group"] == "Client (all perspectives)"].iloc[0]
     assert client["n"] == 16  # 17 respondents, one of whom left it blank
     assert (client["No level"], client["Blank"]) == (0, 1)  # counted apart
-    middle = table[table["Group"] == "Middle (both parties)"].iloc[0]
-    assert (middle["n"], middle["No level"], middle["Blank"]) == (10, 1, 0)
-    assert "All respondents" not in set(table["Group"])  # withheld: it would give Supplier · Senior away
+    supplier = table[table["Group"] == "Supplier (all perspectives)"].iloc[0]
+    assert (supplier["n"], supplier["No level"], supplier["Blank"]) == (12, 1, 0)
+    # withheld: it would give Supplier · Senior away
+    assert "Middle (both parties)" not in set(table["Group"])
     hidden = " ".join(m.value for m in at.markdown)
     assert "Supplier · Senior: fewer than 5 responses" in hidden
-    assert "All respondents: withheld to protect a smaller group" in hidden
+    assert "Middle (both parties): withheld to protect a smaller group" in hidden
 
 
 def test_value_code_choice_in_sidebar(seeded: str) -> None:

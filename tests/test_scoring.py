@@ -208,18 +208,18 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, list[int]]] = {
 # groups that leave no union of hidden atoms under 5 derivable):
 #  VC1 primary: client/frontline (n 4). "all − senior − middle − frontline" would be the ONE unmapped
 #      client respondent's level [1,0,0,0,0]: the cross-party frontline (9) goes — the cheapest kind.
-#  VC2 primary: client/frontline (4), supplier/middle (4). Rather than four party × perspective cells,
-#      the engine hides the cross-party middle and frontline rows and both party totals, so every cell
-#      of 5 or more stays comparable across the parties.
+#  VC2 primary: client/frontline (4), supplier/middle (4). The cheapest leak-free table by the
+#      documented priority (kinds first: perspective rows, then cells, then parties) hides the
+#      cross-party middle row and two more cells (client/middle, supplier/frontline), and keeps both
+#      party totals and "all".
 SUPPRESSED_MIN5 = {
     ("VC1", "client/frontline"): "below_minimum",
     ("VC1", "frontline"): "complementary",
     ("VC2", "client/frontline"): "below_minimum",
     ("VC2", "supplier/middle"): "below_minimum",
-    ("VC2", "client"): "complementary",
-    ("VC2", "supplier"): "complementary",
+    ("VC2", "client/middle"): "complementary",
     ("VC2", "middle"): "complementary",
-    ("VC2", "frontline"): "complementary",
+    ("VC2", "supplier/frontline"): "complementary",
 }
 HIDDEN_NUMBERS = ("n", "n_no_level", "n_blank", "l1", "l2", "l3", "l4", "l5", "mean", "consensus")
 ORDER_VC = [
@@ -308,7 +308,7 @@ def test_score_cycle_counts_every_group(store: Store) -> None:
         assert_audit_clean(s)
 
     # 2 Value Codes × (1 all + 2 parties + 3 perspectives + 2×3 cells) = 24 rows
-    assert (summary.cells, summary.suppressed_cells, summary.value_codes) == (24, 8, 2)
+    assert (summary.cells, summary.suppressed_cells, summary.value_codes) == (24, 7, 2)
     # client 6 + 5 + 4 + 2 unmapped = 17, supplier 5 + 7 + 6 = 18; the 3 without a party are not scored
     assert summary.participants == 35
     assert list(df.columns) == list(FRAME_COLUMNS)
@@ -365,7 +365,7 @@ def test_suppressed_rows_store_no_numbers_and_the_check_constraint_holds(store: 
             .select_from(Score)
             .where(Score.suppressed.is_(True), Score.mean.is_(None), Score.l3.is_(None))
         )
-        assert nulls == 8
+        assert nulls == len(SUPPRESSED_MIN5)
 
         values = {
             "cycle_id": world.cycle.id,
@@ -398,7 +398,7 @@ def test_complementary_suppression_of_a_small_unmapped_remainder(store: Store) -
 
 
 @pytest.mark.store
-def test_complementary_suppression_keeps_the_cells_comparable(store: Store) -> None:
+def test_complementary_suppression_keeps_the_parties_comparable(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
         score_cycle(s, world.cycle.id)
@@ -406,14 +406,13 @@ def test_complementary_suppression_keeps_the_cells_comparable(store: Store) -> N
         assert_audit_clean(s)
     # VC2, client: cells 6, 5, 4 and no unmapped levels. With only client/frontline hidden,
     # client [0,0,5,6,4] − senior [0,0,0,4,2] − middle [0,0,1,2,2] = [0,0,4,0,0] would be its levels;
-    # likewise supplier − its senior and frontline cells = supplier/middle. Hiding both party totals and
-    # the cross-party middle and frontline rows breaks every such derivation and keeps each cell of 5+.
-    for cell in ("client/senior", "client/middle", "supplier/senior", "supplier/frontline"):
-        assert not got[("VC2", cell)]["suppressed"], cell
-    for group in ("client", "supplier", "middle", "frontline"):
+    # likewise supplier − its senior and frontline cells = supplier/middle. Hiding the cross-party
+    # middle row and one more cell per party breaks every such derivation; the senior cells of both
+    # parties stay comparable, and so do both party totals and "all".
+    for group in ("client/senior", "supplier/senior", "client", "supplier", "all", "senior", "frontline"):
+        assert not got[("VC2", group)]["suppressed"], group
+    for group in ("client/middle", "middle", "supplier/frontline"):
         assert got[("VC2", group)]["suppression"] == "complementary", group
-    assert not got[("VC2", "all")]["suppressed"]
-    assert not got[("VC2", "senior")]["suppressed"]
 
 
 @pytest.mark.store
@@ -426,14 +425,15 @@ def test_min_group_size_is_configurable(store: Store) -> None:
     got = by_key(df)
     # Minimum 3: no cell is below 3, but each Value Code has two client respondents without a
     # perspective (VC1: one level 1 and one "no level"; VC2: two "no level"), fewer than 3 who gave a
-    # level: "client − its cells" would give them away, and so would "all − perspectives". Hiding the
-    # client total and all protects them; every cell and perspective stays.
+    # level: "client − its cells" would give them away, and so would "all − perspectives". The
+    # cheapest protection by the documented priority is a cross-party perspective row and one client
+    # cell per Value Code; "all" and both party totals stay.
     hidden = {k: r["suppression"] for k, r in got.items() if r["suppressed"]}
     assert hidden == {
-        ("VC1", "all"): "complementary",
-        ("VC1", "client"): "complementary",
-        ("VC2", "all"): "complementary",
-        ("VC2", "client"): "complementary",
+        ("VC1", "client/frontline"): "complementary",
+        ("VC1", "frontline"): "complementary",
+        ("VC2", "client/middle"): "complementary",
+        ("VC2", "middle"): "complementary",
     }
     assert summary.suppressed_cells == 4
     row = got[("VC2", "client/frontline")]  # n = 4 ≥ 3: published
@@ -561,7 +561,7 @@ def test_format_scores(store: Store) -> None:
     assert all(hidden_row[c] is None for c in HIDDEN_NUMBERS)
     assert hidden_row["suppressed"] is True
     assert hidden_row["suppression"] == "below_minimum"
-    assert j[("VC2", "client")]["suppression"] == "complementary"
+    assert j[("VC2", "middle")]["suppression"] == "complementary"
     assert j[("VC1", "all")]["suppression"] is None
     assert j[("VC1", "all")]["l4"] == 12
     assert j[("VC1", "all")]["mean"] == 3.34375
