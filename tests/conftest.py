@@ -10,6 +10,7 @@ machine but FAILS when ``CI`` is set: CI must prove the same code runs on both.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,6 +103,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_raw" CASCADE'))
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_raw_staging" CASCADE'))
             admin.dispose()
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A private copy of the demo relationship (configuration, library, exports) the test may edit."""
+    target = tmp_path / "demo"
+    shutil.copytree(REPO / "examples" / "demo", target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target / "relationship.yaml"
 
 
 @pytest.fixture

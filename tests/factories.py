@@ -13,10 +13,13 @@ transaction decides.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from sqlalchemy import insert, select
@@ -271,3 +274,16 @@ def add_respondents(
     for identifier, values in levels.items():
         add_evaluations(session, cycle or world.cycle, people, world.value_codes[identifier], values)
     return people
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """A CSV export's rows as text (a leading BOM is not part of the first cell)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """Rows written back as the survey tools export them: UTF-8, CRLF record ends."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")

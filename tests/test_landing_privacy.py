@@ -6,11 +6,8 @@ PostgreSQL with the landing in the store's own database.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from tests.conftest import Store
+from tests.factories import read_rows, write_rows
 from vm_core import pipeline
 from vm_core.cli import main
 from vm_core.config import load_config
@@ -98,24 +96,6 @@ def test_retention_setting() -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target / "relationship.yaml"
-
-
-def _rows(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return list(csv.reader(fh))
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
-
-
 def _run(store: Store, config_path: Path, cycle: int = 1, **kwargs: Any) -> pipeline.CycleResult:
     config = load_config(config_path)
     pipeline.prepare(store.settings, config)
@@ -161,14 +141,14 @@ def test_an_unmapped_free_text_column_never_reaches_the_store_or_the_landing(
     store: Store, demo_copy: Path
 ) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    rows = _rows(export)
+    rows = read_rows(export)
     rows[0].append("Q99")
     rows[1].append("What is your name?")
     rows[2].append(json.dumps({"ImportId": "QID99_TEXT"}, separators=(",", ":")))
     names = [f"Xanthe{i} {NAME_MARKER}" for i in range(len(rows) - 3)]
     for row, name in zip(rows[3:], names, strict=True):
         row.append(name)
-    _write(export, rows)
+    write_rows(export, rows)
 
     result = _run(store, demo_copy)
 
@@ -187,12 +167,12 @@ def test_an_unmapped_free_text_column_never_reaches_the_store_or_the_landing(
 @pytest.mark.store
 def test_comments_land_scrubbed(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    rows = _rows(export)
+    rows = read_rows(export)
     comment = rows[0].index("Q17")  # QID17_TEXT: the REL-TRUST comment
     status = rows[0].index("Status")
     real = [r for r in rows[3:] if r[status] != "Survey Preview"]
     real[0][comment] = "Ask jane.doe@contoso.example, or call me on +44 7700 900123; see https://intranet/x"
-    _write(export, rows)
+    write_rows(export, rows)
 
     _run(store, demo_copy)
 
@@ -207,7 +187,7 @@ def test_comments_land_scrubbed(store: Store, demo_copy: Path) -> None:
 @pytest.mark.store
 def test_no_load_package_or_staging_copy_remains(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    response_ids = [r[_rows(export)[0].index("ResponseId")] for r in _rows(export)[3:]]
+    response_ids = [r[read_rows(export)[0].index("ResponseId")] for r in read_rows(export)[3:]]
     _run(store, demo_copy)
     _run(store, demo_copy, force=True)  # a merge into existing rows goes through the staging tables
 
@@ -282,7 +262,7 @@ def test_forget_erases_one_person_everywhere_and_rescores(
 ) -> None:
     store = vm_env
     responses = demo_copy.parent / "responses"
-    one, two = _rows(responses / "cycle-1.csv"), _rows(responses / "cycle-2.csv")
+    one, two = read_rows(responses / "cycle-1.csv"), read_rows(responses / "cycle-2.csv")
     tags = one[0]
     email, status, q3, org = (tags.index(n) for n in ("RecipientEmail", "Status", "Q3", "Organisation"))
     in_two = {r[email] for r in two[3:]}
@@ -292,7 +272,7 @@ def test_forget_erases_one_person_everywhere_and_rescores(
     one[person][q3] = "Excellent"  # not a level: their answer is quarantined
     one[other][q3] = "Excellent"  # someone else's quarantined answer, which must stay
     one[other][org] = one[person][org]
-    _write(responses / "cycle-1.csv", one)
+    write_rows(responses / "cycle-1.csv", one)
     _run(store, demo_copy, cycle=1)
     _run(store, demo_copy, cycle=2)
     pseudonym = pseudonym_for(store.settings, KEY, address)
@@ -347,9 +327,9 @@ def test_forget_erases_one_person_everywhere_and_rescores(
 @pytest.mark.store
 def test_a_failed_load_leaves_no_package_behind(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    rows = _rows(export)
+    rows = read_rows(export)
     rows[-1].extend(["surplus", "cells"])  # row longer than the header: the file fails while extracting
-    _write(export, rows)
+    write_rows(export, rows)
     result = _run(store, demo_copy)
     assert result.sources[0].status == "failed"
     assert "surplus" not in (result.sources[0].error or "")  # no cell value in the message

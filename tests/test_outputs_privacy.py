@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from collections import Counter
@@ -24,6 +22,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from tests.conftest import Store
+from tests.factories import read_rows, write_rows
 from vm_core import pipeline
 from vm_core.cli import REVEAL_WARNING, main
 from vm_core.config import load_config
@@ -44,17 +43,6 @@ COMMON_TITLE = "Graduate Trainee"
 # ------------------------------------------------------------------ helpers
 
 
-def _read(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.reader(fh))
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
-
-
 class Export:
     """The demo's cycle-1 export in a private copy, addressed by ImportId (row 3 of the header)."""
 
@@ -63,7 +51,7 @@ class Export:
         shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
         self.config = target / "relationship.yaml"
         self.path = target / "responses" / "cycle-1.csv"
-        self.rows = _read(self.path)
+        self.rows = read_rows(self.path)
         self.tags = self.rows[0]
         self.import_ids = {json.loads(cell)["ImportId"]: i for i, cell in enumerate(self.rows[2]) if cell}
         status = self.tags.index("Status")
@@ -83,7 +71,7 @@ class Export:
         return self.rows[row][self.tags.index(tag)]
 
     def save(self) -> None:
-        _write(self.path, self.rows)
+        write_rows(self.path, self.rows)
 
 
 QUESTIONS = [f"QID{n}" for n in range(1, 17)]  # the demo's 16 Value Code questions

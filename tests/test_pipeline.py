@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +11,7 @@ import yaml
 from sqlalchemy import func, select, text
 
 from tests.conftest import Store
+from tests.factories import read_rows, write_rows
 from vm_core import pipeline
 from vm_core.config import load_config
 from vm_core.errors import SourceError
@@ -21,25 +20,6 @@ from vm_core.models import Base, Evaluation, Participant, QuarantinedRow, Score
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 pytestmark = pytest.mark.store
-
-
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    """A private copy of the demo relationship the test may edit."""
-    target = tmp_path / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target / "relationship.yaml"
-
-
-def _read_rows(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.reader(fh))
-
-
-def _write_rows(path: Path, rows: list[list[str]]) -> None:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
 
 
 def _counts(store: Store) -> dict[str, int]:
@@ -63,13 +43,13 @@ def _run(store: Store, config_path: Path, cycle: int = 1, **kwargs) -> pipeline.
 
 
 def _data_rows(path: Path) -> list[list[str]]:
-    return _read_rows(path)[3:]
+    return read_rows(path)[3:]
 
 
 def test_demo_cycle_is_ingested_and_scored(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
     rows = _data_rows(export)
-    status = _read_rows(export)[0].index("Status")
+    status = read_rows(export)[0].index("Status")
     previews = sum(1 for r in rows if r[status] == "Survey Preview")
 
     result = _run(store, demo_copy)
@@ -89,7 +69,7 @@ def test_demo_cycle_is_ingested_and_scored(store: Store, demo_copy: Path) -> Non
 
 def test_no_personal_data_lands_anywhere(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    header, *_ = _read_rows(export)
+    header, *_ = read_rows(export)
     data = _data_rows(export)
     personal = {
         value
@@ -157,11 +137,11 @@ def test_the_same_export_twice_changes_nothing(store: Store, demo_copy: Path) ->
 
 def test_an_overlapping_export_does_not_duplicate(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    header_rows, data = _read_rows(export)[:3], _data_rows(export)
+    header_rows, data = read_rows(export)[:3], _data_rows(export)
     early, late = data[: len(data) * 2 // 3], data[len(data) // 3 :]
-    _write_rows(export, header_rows + early)
+    write_rows(export, header_rows + early)
     _run(store, demo_copy)
-    _write_rows(export, header_rows + late)
+    write_rows(export, header_rows + late)
     result = _run(store, demo_copy)
     everyone = _run(store, demo_copy, remodel=True)  # the landing holds the union of both exports
     status = header_rows[0].index("Status")
@@ -173,7 +153,7 @@ def test_an_overlapping_export_does_not_duplicate(store: Store, demo_copy: Path)
 
 def test_bad_rows_are_quarantined_with_reason_and_good_rows_kept(store: Store, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
-    rows = _read_rows(export)
+    rows = read_rows(export)
     tags = rows[0]
     q3, org, status = tags.index("Q3"), tags.index("Organisation"), tags.index("Status")
     complete = [
@@ -185,7 +165,7 @@ def test_bad_rows_are_quarantined_with_reason_and_good_rows_kept(store: Store, d
     rows[bad_label][q3] = "Excellent"  # not a level, label or statement
     rows[bad_number][q3] = "7"  # a number outside 1..5
     rows[bad_org][org] = "Fabrikam Ltd"  # matches no party: the whole response is kept aside
-    _write_rows(export, rows)
+    write_rows(export, rows)
 
     result = _run(store, demo_copy)
 
