@@ -36,7 +36,7 @@ os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")
 
 REPO = Path(__file__).resolve().parent.parent
 #: Real exports the connector tests read, copied into the repository with their provenance (README per folder).
-SAMPLES = Path(os.environ.get("VM_SAMPLES", REPO / "tests" / "samples"))
+SAMPLES = REPO / "tests" / "samples"
 POSTGRES_URL = os.environ.get("VM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -116,7 +116,7 @@ def demo_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def samples() -> Path:
     if not SAMPLES.exists():
-        pytest.fail(f"sample exports not found at {SAMPLES}; set VM_SAMPLES")
+        pytest.fail(f"sample exports missing from the repository: {SAMPLES.relative_to(REPO)}")
     return SAMPLES
 
 

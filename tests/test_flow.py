@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,12 @@ def test_every_prefect_yaml_entrypoint_is_a_flow() -> None:
 @pytest.mark.flow
 @pytest.mark.store
 def test_run_relationship_flow_scores_every_cycle(
-    vm_env: Store, prefect_harness: None, tmp_path: Path
+    vm_env: Store, prefect_harness: None, demo_copy: Path
 ) -> None:
     from flows.run_relationship import run_relationship
 
-    demo = tmp_path / "demo"
-    shutil.copytree(REPO / "examples" / "demo", demo, ignore=shutil.ignore_patterns("*.py"))
-    results = run_relationship(str(demo / "relationship.yaml"))
+    demo = demo_copy.parent
+    results = run_relationship(str(demo_copy))
 
     assert [r["cycle"] for r in results] == [1, 2, 3]
     assert [r["mode"] for r in results] == ["resolve", "solve", "dissolve"]
@@ -57,7 +55,7 @@ def test_run_relationship_flow_scores_every_cycle(
 @pytest.mark.flow
 @pytest.mark.store
 def test_a_flow_run_whose_audit_finds_a_leak_fails(
-    vm_env: Store, prefect_harness: None, tmp_path: Path
+    vm_env: Store, prefect_harness: None, demo_copy: Path
 ) -> None:
     from sqlalchemy import select
 
@@ -66,9 +64,7 @@ def test_a_flow_run_whose_audit_finds_a_leak_fails(
     from vm_core.audit import AnonymityLeak
     from vm_core.models import Cycle, ValueCode
 
-    demo = tmp_path / "demo"
-    shutil.copytree(REPO / "examples" / "demo", demo, ignore=shutil.ignore_patterns("*.py"))
-    run_relationship(str(demo / "relationship.yaml"), cycles=[1])  # the audit passes: no exception
+    run_relationship(str(demo_copy), cycles=[1])  # the audit passes: no exception
 
     with vm_env.sessions() as s, s.begin():
         cycle = s.scalar(select(Cycle).where(Cycle.number == 1))
@@ -88,4 +84,4 @@ def test_a_flow_run_whose_audit_finds_a_leak_fails(
     with pytest.raises(
         AnonymityLeak, match=r"anonymity audit failed: leak: northwind-contoso cycle 1 VAL-COMMERCIAL"
     ):
-        run_relationship(str(demo / "relationship.yaml"), cycles=[1])
+        run_relationship(str(demo_copy), cycles=[1])

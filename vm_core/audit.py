@@ -87,7 +87,7 @@ class AuditReport:
 
     def lines(self) -> list[str]:
         if self.ok:
-            return [f"no leak in {self.tables} tables (cycles × Value Codes)"]
+            return [all_clear(self.tables)]
         return [
             *self.problems,
             f"{len(self.findings)} finding(s) in {self.tables} tables (cycles × Value Codes)",
@@ -96,6 +96,11 @@ class AuditReport:
     def to_json(self) -> str:
         payload = {"tables": self.tables, "ok": self.ok, "findings": [asdict(f) for f in self.findings]}
         return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def all_clear(tables: int) -> str:
+    """The line every audit that found nothing ends with."""
+    return f"no leak in {tables} tables (cycles × Value Codes)"
 
 
 def audit_anonymity(

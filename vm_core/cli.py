@@ -255,8 +255,9 @@ def _run(
                 for line in cycle_lines(result):
                     click.echo(line)
                 failed |= any(s.status == "failed" for s in result.sources)
-            tables = pipeline.audit(settings, config, numbers)
-            click.echo(f"anonymity audit: no leak in {tables} tables (cycles × Value Codes)")
+            from vm_core.audit import all_clear
+
+            click.echo(f"anonymity audit: {all_clear(pipeline.audit(settings, config, numbers))}")
         except VmError as exc:
             _fail(exc)
     if failed:

@@ -19,11 +19,11 @@ import re
 import shutil
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from vm_core.keys import storage_name
 from vm_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,11 +33,10 @@ if TYPE_CHECKING:
 
 #: Arrow tables load without per-row normalisation: as parquet into DuckDB, through COPY (csv) into PostgreSQL
 LOADER_FILE_FORMATS: Final[dict[str, Literal["parquet", "csv"]]] = {"duckdb": "parquet", "store": "csv"}
-_SAFE = re.compile(r"[^a-z0-9_]+")
 
 
 def dataset_name(settings: Settings, relationship_key: str) -> str:
-    return f"{settings.landing_schema}_{_SAFE.sub('_', relationship_key.lower())}".strip("_")
+    return f"{settings.landing_schema}_{storage_name(relationship_key)}".strip("_")
 
 
 def _destination(settings: Settings) -> Any:
@@ -60,7 +59,7 @@ def _destination(settings: Settings) -> Any:
 def landing_pipeline(settings: Settings, relationship_key: str) -> dlt.Pipeline:
     import dlt
 
-    name = f"vm_{_SAFE.sub('_', relationship_key.lower())}"
+    name = f"vm_{storage_name(relationship_key)}"
     return dlt.pipeline(
         pipeline_name=name,
         destination=_destination(settings),
@@ -134,18 +133,11 @@ def _columns(client: SqlClientBase[Any], table: str) -> set[str]:
     return {name for (name,) in rows or ()}
 
 
-@contextmanager
-def _datasets(settings: Settings, relationship_key: str) -> Iterator[Iterator[SqlClientBase[Any]]]:
-    """The relationship's landing dataset and its staging dataset, each as an open SQL client."""
-    pipeline = landing_pipeline(settings, relationship_key)
-
-    def each(client: SqlClientBase[Any]) -> Iterator[SqlClientBase[Any]]:
+def _with_staging(client: SqlClientBase[Any]) -> Iterator[SqlClientBase[Any]]:
+    """The client on the landing dataset, then on its staging dataset."""
+    yield client
+    with client.with_staging_dataset():
         yield client
-        with client.with_staging_dataset():
-            yield client
-
-    with pipeline.sql_client() as client:
-        yield each(client)
 
 
 @dataclass
@@ -172,8 +164,8 @@ def erase_respondent(settings: Settings, relationship_key: str, respondent_key: 
 
 def _respondent(settings: Settings, relationship_key: str, respondent_key: str, *, delete: bool) -> Erased:
     erased = Erased()
-    with _datasets(settings, relationship_key) as datasets:
-        for client in datasets:
+    with landing_pipeline(settings, relationship_key).sql_client() as landed:
+        for client in _with_staging(landed):
             tables = [t for t in _data_tables(client) if "respondent_key" in _columns(client, t)]
             with client.begin_transaction():  # tables without it (qualtrics_columns) hold headers only
                 for table in tables:
@@ -243,8 +235,8 @@ def purge_expired(
     purged = Purged()
     if not expired:
         return purged
-    with _datasets(settings, relationship_key) as datasets:
-        client = next(datasets)  # the staging copy is emptied after every load
+    # the staging copy is emptied after every load: only the landing dataset holds old rows
+    with landing_pipeline(settings, relationship_key).sql_client() as client:
         tables = _data_tables(client)
         with client.begin_transaction():
             for cycle, source in expired:

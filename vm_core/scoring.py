@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any, Literal
 
 from sqlalchemy import case, delete, func, insert, select
@@ -232,12 +233,13 @@ class RelationshipTable:
     party_ids: dict[str, int]  # key → id, display order
     perspective_ids: dict[str, int]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "party_keys", {pid: key for key, pid in self.party_ids.items()})
-        object.__setattr__(self, "perspective_keys", {pid: key for key, pid in self.perspective_ids.items()})
+    @cached_property
+    def party_keys(self) -> dict[int | None, str]:
+        return {pid: key for key, pid in self.party_ids.items()}
 
-    party_keys: dict[int | None, str] = field(init=False, repr=False, compare=False)
-    perspective_keys: dict[int | None, str] = field(init=False, repr=False, compare=False)
+    @cached_property
+    def perspective_keys(self) -> dict[int | None, str]:
+        return {pid: key for key, pid in self.perspective_ids.items()}
 
     def atom(self, party_id: int | None, perspective_id: int | None) -> Atom | None:
         """The atom of a (party, perspective) pair of ids; None for a party outside the relationship."""
@@ -369,16 +371,23 @@ def _score_row(
         else None,
         # counts are kept for every row (internal); the read path masks them for hidden rows
         "n": sum(levels),
-        "n_no_level": tally[_NO_LEVEL],
-        "n_blank": tally[_BLANK],
+        **_count_columns(tally),
         "suppressed": not published,
     }
-    for level, count in zip(LEVELS, levels, strict=True):
-        row[f"l{level}"] = count if published else None
+    if not published:
+        row |= {f"l{level}": None for level in LEVELS}
     row["mean"] = mean_level(levels) if published else None
     row["consensus"] = consensus(levels) if published else None
     row["agreement"] = rule.label(levels) if published else None
     return row
+
+
+def _count_columns(tally: Sequence[int]) -> dict[str, int]:
+    """A tally as the ``l1..l5``, ``n_no_level`` and ``n_blank`` columns of ``score`` and ``published_tally``."""
+    return {f"l{level}": tally[level - 1] for level in LEVELS} | {
+        "n_no_level": tally[_NO_LEVEL],
+        "n_blank": tally[_BLANK],
+    }
 
 
 def _shown_groups(session: Session, cycle_id: int) -> dict[int, set[Group]]:
@@ -478,9 +487,7 @@ def score_cycle(
                 "perspective_id": layout.perspective_ids[atom.perspective]
                 if atom.perspective is not None
                 else None,
-                **{f"l{level}": tally[level - 1] for level in LEVELS},
-                "n_no_level": tally[_NO_LEVEL],
-                "n_blank": tally[_BLANK],
+                **_count_columns(tally),
             }
             for atom, tally in atoms.items()
             if any(tally)
