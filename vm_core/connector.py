@@ -58,6 +58,17 @@ LANDING_KEY: tuple[str, ...] = ("cycle", "source_key")
 
 
 @dataclass(frozen=True)
+class Option:
+    """One key a connector accepts under a source's ``options:``; checked when the configuration loads."""
+
+    name: str
+    help: str
+    types: tuple[type, ...] = (str,)
+    #: a mapping of column -> Value Code identifier: every identifier must be in the cycle's library
+    value_codes: bool = False
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """One source of one cycle, as written in the relationship configuration."""
 
@@ -99,6 +110,8 @@ class Connector(Protocol):
     description: str
     #: the landed tables ``answers`` reads back (resource names of ``resources``)
     landing_tables: tuple[str, ...]
+    #: every key the connector accepts under ``options:`` (unknown keys are configuration errors)
+    options: tuple[Option, ...]
 
     def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]: ...
 

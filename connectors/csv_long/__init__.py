@@ -30,6 +30,7 @@ class CsvLongConnector:
     name = settings.NAME
     description = settings.DESCRIPTION
     landing_tables: tuple[str, ...] = (settings.TABLE,)
+    options = settings.OPTIONS
 
     def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]:
         return [csv_long_answers(source, ctx)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vm_core.connector import Option
+
 NAME = "csv_long"
 DESCRIPTION = (
     "Generic long CSV: one row per respondent × Value Code (respondent_id, organisation, role, "
@@ -22,4 +24,5 @@ DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t"}
 #: the answer frame's ``source_column`` for every row
 SOURCE_COLUMN = "level"
 
-OPTION_NAMES = frozenset({"delimiter"})
+OPTIONS = (Option("delimiter", "one character: ',' ';' or 'tab'; default: detected from the header"),)
+OPTION_NAMES = frozenset(option.name for option in OPTIONS)

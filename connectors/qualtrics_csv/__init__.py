@@ -57,6 +57,7 @@ class QualtricsCsvConnector:
     name = settings.NAME
     description = settings.DESCRIPTION
     landing_tables: tuple[str, ...] = (settings.RESPONSES_TABLE, settings.COLUMNS_TABLE)
+    options = settings.OPTIONS
 
     def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]:
         parsed = _ParsedOnce(source, ctx)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vm_core.connector import Option
+
 NAME = "qualtrics_csv"
 DESCRIPTION = "Qualtrics response CSV export (3-header-row ImportId format, or legacy V1 format)"
 
@@ -101,13 +103,17 @@ DUPLICATE_SEPARATOR = "~"
 #: key of a column without any header text (``_col7``)
 BLANK_KEY_PREFIX = "_col"
 
-OPTION_NAMES = frozenset(
-    {
+OPTIONS = (
+    Option(
         "questions",
-        "comments",
-        "organisation_column",
-        "role_column",
-        "respondent_id",
-        "keep_columns",
-    }
+        "column (export tag or ImportId) -> Value Code; default: columns named after Value Codes",
+        (dict,),
+        value_codes=True,
+    ),
+    Option("comments", "column -> Value Code whose free-text comment it holds", (dict,), value_codes=True),
+    Option("organisation_column", "column holding the respondent's organisation (mapped to a party)"),
+    Option("role_column", "column holding the respondent's role or job title (mapped to a perspective)"),
+    Option("respondent_id", "column identifying a respondent across cycles; default: e-mail, then id"),
+    Option("keep_columns", "personal-data columns to land anyway (names)", (list,)),
 )
+OPTION_NAMES = frozenset(option.name for option in OPTIONS)
