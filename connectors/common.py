@@ -1,28 +1,47 @@
-"""What every file connector shares: CSV text with spreadsheet row numbers, and the answer frame."""
+"""What every file connector shares: CSV records with spreadsheet row numbers, fast and careful.
+
+A CSV file is read in two ways that give the same rows:
+
+- **fast** (:func:`fast_batches`): pyarrow's multi-threaded CSV reader, streaming record batches
+  of raw text columns from the first data record on. It is used first.
+- **careful** (:func:`careful_batches`): Python's ``csv`` module, record by record, with the
+  spreadsheet row of every record. It locates a fault the fast reader stops at (a quote never
+  closed, a row longer than the header, bytes that are not UTF-8, a file cut off in its last
+  row) and raises :class:`~vm_core.errors.SourceError` naming file, row and column; and it reads
+  what the fast reader refuses but is legitimate (a short row in the middle of a file, an empty
+  line), from the record where the fast reader stopped.
+
+Both produce batches of the same shape: one ``pa.string()`` column per wanted position (named
+``c<position>``, blank cells as empty strings) and ``source_row`` (int64).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
-from vm_core.connector import ANSWER_COLUMNS
+from vm_core.connector import SourceSpec
 from vm_core.errors import SourceError
 
-#: The columns every landed table starts with: its key (vm_core.connector.LANDING_KEY) and provenance.
+#: The columns every landed answers table starts with (vm_core.connector.ANSWER_TABLE_COLUMNS).
 LANDING_FIELDS = (
-    pa.field("cycle", pa.int64(), nullable=False),
-    pa.field("source_key", pa.string(), nullable=False),
     pa.field("source_file", pa.string(), nullable=False),
     pa.field("source_row", pa.int64(), nullable=False),
     pa.field("response_id", pa.string(), nullable=False),
     pa.field("respondent_key", pa.string(), nullable=False),
 )
+
+#: rows per batch of the careful reader; the fast reader's batches are ~BLOCK bytes
+CAREFUL_BATCH = 50_000
+BLOCK = 4 << 20
 
 _CSV_PROBLEMS = {
     "unexpected end of data": "a quoted cell that starts in this row is never closed",
@@ -31,41 +50,241 @@ _CSV_PROBLEMS = {
 }
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 with or without BOM, else a SourceError naming the row of the bad byte."""
-    file = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(file, f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].decode("utf-8-sig", errors="replace")
-        try:  # spreadsheet row = CSV record, which may span several lines
-            row = sum(1 for _ in csv.reader(io.StringIO(before + "x", newline="")))
-        except csv.Error:
-            row = before.count("\n") + 1
-        raise SourceError(
-            file, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); export or save the file as UTF-8 CSV", row
-        ) from None
+def source_files(source: SourceSpec) -> list[Path]:
+    """The files a source names: a file, a folder's files or a glob's matches (sorted)."""
+    files = getattr(source, "files", None)
+    if callable(files):
+        return list(files())
+    path = source.path
+    if not path.exists():
+        raise SourceError(path.name, f"file not found: {path}")
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not found:
+            raise SourceError(path.name, f"the folder {path} holds no files")
+        return found
+    return [path]
 
 
-def iter_records(text: str, file: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
-    """(spreadsheet row number, cells) per CSV record; a record with line breaks is still one row."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    row = 0
-    while True:
+@dataclass(frozen=True)
+class Header:
+    """The header records of a CSV file and where its data starts."""
+
+    records: list[list[str]]
+    data_offset: int  # byte offset of the first data record
+    rows: int  # spreadsheet rows the header records take (records, not lines)
+
+
+def _decoded_lines(fh: BinaryIO, file: str, consumed: list[int]) -> Iterator[str]:
+    first = True
+    for lines_done, line in enumerate(iter(fh.readline, b"")):
+        consumed[0] += len(line)
         try:
-            cells = next(reader)
-        except StopIteration:
+            text = line.decode("utf-8-sig" if first else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                file,
+                f"not UTF-8 text (byte 0x{line[exc.start]:02x}); export or save the file as UTF-8 CSV",
+                lines_done + 1,
+            ) from None
+        first = False
+        yield text
+
+
+def read_header(path: Path, delimiter: str, count: int | None, is_complete: object = None) -> Header:
+    """The first records of the file (``count`` of them, or as many as ``is_complete`` wants).
+
+    ``is_complete(records) -> bool`` decides after each record whether the header is whole
+    (a format whose header length depends on its first row).
+    """
+    file = path.name
+    consumed = [0]
+    records: list[list[str]] = []
+    with path.open("rb") as fh:
+        lines = _decoded_lines(fh, file, consumed)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise SourceError(file, _csv_problem(exc), len(records) + 1) from None
+            records.append(cells)
+            if count is not None and len(records) >= count:
+                break
+            if callable(is_complete) and is_complete(records):
+                break
+    return Header(records, consumed[0], len(records))
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    detail = str(exc)
+    return next((m for k, m in _CSV_PROBLEMS.items() if k in detail), f"not valid CSV: {detail}")
+
+
+def _names(width: int) -> list[str]:
+    return [f"c{i + 1}" for i in range(width)]
+
+
+class FastReadFailed(Exception):
+    """The fast reader stopped; ``rows`` records were yielded before it did."""
+
+    def __init__(self, rows: int, detail: str):
+        super().__init__(detail)
+        self.rows = rows
+
+
+def fast_batches(
+    path: Path, header: Header, width: int, wanted: Sequence[int], delimiter: str
+) -> Iterator[pa.RecordBatch]:
+    """Raw text batches of the wanted positions (1-based) from the first data record on.
+
+    Raises :class:`FastReadFailed` when pyarrow refuses the rest of the file.
+    """
+    names = _names(width)
+    include = [names[p - 1] for p in wanted]
+    done = 0
+    with path.open("rb") as fh:
+        fh.seek(header.data_offset)
+        try:
+            reader = pacsv.open_csv(
+                fh,
+                read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in include},
+                    include_columns=include,
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for batch in reader:
+                rows = pa.array(
+                    range(header.rows + done + 1, header.rows + done + 1 + batch.num_rows), pa.int64()
+                )
+                done += batch.num_rows
+                yield pa.RecordBatch.from_arrays([*batch.columns, rows], names=[*include, "source_row"])
+        except pa.ArrowInvalid as exc:
+            raise FastReadFailed(done, str(exc)) from None
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        if not fh.seek(0, io.SEEK_END):
+            return True  # empty
+        fh.seek(-1, io.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")
+
+
+def careful_batches(
+    path: Path,
+    header: Header,
+    width: int,
+    wanted: Sequence[int],
+    delimiter: str,
+    *,
+    batch_rows: int = CAREFUL_BATCH,
+) -> Iterator[pa.RecordBatch]:
+    """The same batches as :func:`fast_batches`, record by record.
+
+    Short rows are padded with blanks, except the file's last record when the file ends
+    without a line break (a file cut off in transfer). A row with more cells than the header is
+    an error unless the extra cells are blank. Fully blank records are kept (the caller drops them).
+    """
+    file = path.name
+    names = _names(width)
+    columns: list[list[str]] = [[] for _ in wanted]
+    rows: list[int] = []
+    index = [p - 1 for p in wanted]
+    row = header.rows
+    with path.open("rb") as fh:
+        fh.seek(header.data_offset)
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        pending: tuple[int, list[str]] | None = None
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise SourceError(file, _csv_problem(exc), row + 1) from None
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    file,
+                    f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file as UTF-8 CSV",
+                    row + 1,
+                ) from None
+            row += 1
+            if pending is not None:
+                _take(pending, columns, rows, index, width, file)
+            pending = (row, cells)
+            if len(rows) >= batch_rows:
+                yield _batch(columns, rows, names, wanted)
+                columns, rows = [[] for _ in wanted], []
+        if pending is not None:
+            last_row, cells = pending
+            if len(cells) < width and any(c.strip() for c in cells) and not _ends_with_newline(path):
+                raise SourceError(
+                    file,
+                    f"the file ends in the middle of this row ({len(cells)} of {width} cells): "
+                    "it was cut short; export or copy it again",
+                    last_row,
+                )
+            _take(pending, columns, rows, index, width, file)
+    if rows:
+        yield _batch(columns, rows, names, wanted)
+
+
+def _take(
+    record: tuple[int, list[str]],
+    columns: list[list[str]],
+    rows: list[int],
+    index: list[int],
+    width: int,
+    file: str,
+) -> None:
+    row, cells = record
+    if len(cells) == 1 and not cells[0]:
+        cells = []  # an empty line
+    cells = fit_row(cells, width, file, row)
+    for column, i in zip(columns, index, strict=True):
+        column.append(cells[i])
+    rows.append(row)
+
+
+def _batch(
+    columns: list[list[str]], rows: list[int], names: list[str], wanted: Sequence[int]
+) -> pa.RecordBatch:
+    arrays = [pa.array(c, pa.string()) for c in columns]
+    return pa.RecordBatch.from_arrays(
+        [*arrays, pa.array(rows, pa.int64())], names=[*(names[p - 1] for p in wanted), "source_row"]
+    )
+
+
+def read_csv_batches(
+    path: Path, header: Header, width: int, wanted: Sequence[int], delimiter: str = ","
+) -> Iterator[pa.RecordBatch]:
+    """Fast batches; where the fast reader stops, careful batches from the same record on.
+
+    A file that does not end with a line break may have been cut off inside its last record,
+    which only the careful reader can tell: it reads such a file from the start.
+    """
+    done = 0
+    if _ends_with_newline(path):
+        try:
+            yield from fast_batches(path, header, width, wanted, delimiter)
             return
-        except csv.Error as exc:
-            detail = str(exc)
-            message = next((m for k, m in _CSV_PROBLEMS.items() if k in detail), f"not valid CSV: {detail}")
-            raise SourceError(file, message, row + 1) from None
-        row += 1
-        yield row, cells
+        except FastReadFailed as stopped:
+            done = stopped.rows
+    for batch in careful_batches(path, header, width, wanted, delimiter):
+        rows = batch.column(batch.num_columns - 1)
+        keep = pc.greater(rows, header.rows + done)
+        if pc.any(keep).as_py():
+            yield batch.filter(keep)
 
 
 def fit_row(cells: list[str], width: int, file: str, row: int) -> list[str]:
@@ -83,23 +302,20 @@ def is_blank(cell: str) -> bool:
     return not cell.strip()
 
 
-def texts(series: pd.Series) -> np.ndarray:
-    """A column as an object array of str / None (whatever missing marker pandas used)."""
-    values: np.ndarray = series.to_numpy(dtype=object, copy=True)
-    values[pd.isna(values)] = None
-    return values
+def is_blank_array(array: pa.Array) -> pa.Array:
+    """Per cell: empty or whitespace only (null counts as blank)."""
+    blank = pc.or_(pc.equal(array, ""), pc.utf8_is_space(array))
+    return pc.fill_null(blank, True)
 
 
-def empty_answers() -> pd.DataFrame:
-    return answer_frame({name: np.empty(0, dtype=object) for name in ANSWER_COLUMNS})
+def blank_to_null(array: pa.Array) -> pa.Array:
+    """Text with every blank (empty or whitespace-only) cell as null."""
+    return pc.if_else(is_blank_array(array), pa.scalar(None, pa.string()), array)
 
 
-def answer_frame(columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """The answer frame: text columns as object arrays holding None for blanks, ``source_row`` int64."""
-    return pd.DataFrame(
-        {
-            name: pd.Series(columns[name], dtype="int64" if name == "source_row" else object, copy=False)
-            for name in ANSWER_COLUMNS
-        },
-        copy=False,
-    )
+def all_blank(arrays: Sequence[pa.Array]) -> pa.Array:
+    """Per row: every one of the arrays is blank there."""
+    result = pa.array([True] * (len(arrays[0]) if arrays else 0))
+    for array in arrays:
+        result = pc.and_(result, is_blank_array(array))
+    return result

@@ -1,11 +1,12 @@
 """Prefect flow: run a relationship's cycles from its configuration file.
 
-Thin by design: each task is one vm_core step at the grain of its side effect, and
-tasks pass references (config path, cycle number, source key), not data frames.
-Every run ends with the anonymity audit of the cycles it ran: a finding fails the run.
-Only extraction retries: a transient read failure is worth another try, a bad
-file (a ``VmError``) is not, and is reported as that source's failure while the
-other sources and everything already stored stay as they were.
+Thin by design: the plan of steps is :func:`vm_core.orchestration.run_relationship`, the same
+one ``vm run --no-prefect`` and the benchmark run; here each step is a Prefect task at the grain
+of its side effect, passing references (config path, cycle number, source key), not data.
+Only reading a source retries: a transient read failure is worth another try, a bad file (a
+``VmError``) is not. A source that fails leaves what was committed before as it was; the flow
+run then ends **Failed** with a one-line message, after every other source, the scoring and
+the anonymity audit have run.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from vm_core import pipeline
-from vm_core.config import load_config
+from vm_core.config import RelationshipConfig, load_config
 from vm_core.errors import VmError
+from vm_core.orchestration import run_relationship as run_plan
 from vm_core.report import cycle_markdown, publication_notes
 from vm_core.scoring import ScoreSummary
 from vm_core.settings import Settings, private_files
 
 private_files()  # everything a worker writes under VM_HOME is private (0600 files, 0700 folders)
 
-EXTRACT_RETRIES = 2
-EXTRACT_RETRY_DELAYS: list[float] = [2, 10]
+SOURCE_RETRIES = 2
+SOURCE_RETRY_DELAYS: list[float] = [2, 10]
 
 
 def _retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
@@ -40,37 +42,31 @@ def _retry_unless_bad_input(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+def _source_spec(config_path: str, cycle: int, source_key: str) -> tuple[RelationshipConfig, Any]:
+    config = load_config(config_path)
+    return config, next(s for s in config.cycle(cycle).sources if s.key == source_key)
+
+
 @task(
-    name="extract-load",
-    retries=EXTRACT_RETRIES,
-    retry_delay_seconds=EXTRACT_RETRY_DELAYS,
+    name="source",
+    retries=SOURCE_RETRIES,
+    retry_delay_seconds=SOURCE_RETRY_DELAYS,
     retry_condition_fn=_retry_unless_bad_input,
 )
-def extract_load(config_path: str, cycle: int, source_key: str, force: bool) -> dict[str, Any]:
-    config = load_config(config_path)
-    source = next(s for s in config.cycle(cycle).sources if s.key == source_key)
-    return asdict(pipeline.extract_load(Settings.from_env(), config, cycle, source, force=force))
-
-
-@task(name="model")
-def model(config_path: str, cycle: int, source_key: str, landed: dict[str, Any]) -> dict[str, Any]:
-    config = load_config(config_path)
-    source = next(s for s in config.cycle(cycle).sources if s.key == source_key)
-    result = pipeline.model_source(
-        Settings.from_env(), config, cycle, source, pipeline.SourceResult(**landed)
-    )
-    return asdict(result)
+def source_task(config_path: str, cycle: int, source_key: str, force: bool) -> dict[str, Any]:
+    """Read, land, model and commit one source of one cycle (or find it unchanged)."""
+    config, source = _source_spec(config_path, cycle, source_key)
+    return asdict(pipeline.run_source(Settings.from_env(), config, cycle, source, force=force))
 
 
 @task(name="score")
-def score(config_path: str, cycle: int, sources: list[dict[str, Any]], publish_held: bool) -> dict[str, Any]:
-    results = [pipeline.SourceResult(**s) for s in sources]
-    config = load_config(config_path)
-    return asdict(pipeline.score(Settings.from_env(), config, cycle, results, publish_held=publish_held))
+def score_task(config_path: str, cycle: int, publish_held: bool) -> dict[str, Any] | None:
+    summary = pipeline.score(Settings.from_env(), load_config(config_path), cycle, publish_held=publish_held)
+    return asdict(summary) if summary is not None else None
 
 
 @task(name="audit-anonymity")
-def audit(config_path: str, cycles: list[int]) -> int:
+def audit_task(config_path: str, cycles: list[int]) -> int:
     """Raises AnonymityLeak (one line) when a published output could single someone out."""
     from vm_core.audit import all_clear
 
@@ -80,15 +76,52 @@ def audit(config_path: str, cycles: list[int]) -> int:
 
 
 @task(name="prepare")
-def prepare(config_path: str) -> None:
+def prepare_task(config_path: str) -> None:
     pipeline.prepare(Settings.from_env(), load_config(config_path))
+
+
+class PrefectSteps:
+    """The plan's steps as Prefect tasks."""
+
+    def __init__(self, config_path: str):
+        self.config_path = config_path
+
+    def prepare(self, config: RelationshipConfig) -> None:
+        prepare_task(self.config_path)
+
+    def source(
+        self, config: RelationshipConfig, cycle: int, source_key: str, force: bool
+    ) -> pipeline.SourceResult:
+        state = source_task(self.config_path, cycle, source_key, force, return_state=True)
+        if state.is_failed():
+            error = _one_line(state)
+            print(f"cycle {cycle} · {source_key}: FAILED — {error}")
+            raise VmError(error)
+        return pipeline.SourceResult(**state.result())
+
+    def score(self, config: RelationshipConfig, cycle: int, publish_held: bool) -> ScoreSummary | None:
+        summary = score_task(self.config_path, cycle, publish_held)
+        return ScoreSummary(**summary) if summary is not None else None
+
+    def audit(self, config: RelationshipConfig, cycles: list[int]) -> int:
+        return audit_task(self.config_path, cycles)
+
+    def report(self, config: RelationshipConfig, result: pipeline.CycleResult) -> None:
+        for note in publication_notes(result):
+            print(note)
+        if result.no_data:
+            print(f"cycle {result.cycle}: no data committed yet; nothing scored")
+        create_markdown_artifact(
+            key=f"{_slug(config.key)}-cycle-{result.cycle}",
+            markdown=cycle_markdown(config, result),
+            description=f"{config.name}: cycle {result.cycle} run summary",
+        )
 
 
 @flow(name="run-relationship", log_prints=True)
 def run_relationship(
     config_path: str,
     cycles: list[int] | None = None,
-    remodel: bool = False,
     force: bool = False,
     publish_held: bool = False,
 ) -> list[dict[str, Any]]:
@@ -98,51 +131,10 @@ def run_relationship(
     decision: earlier outputs of the cycle can then be differenced).
     """
     config_path = str(Path(config_path).resolve())
-    config = load_config(config_path)
-    prepare(config_path)
-    numbers = cycles or [c.number for c in config.cycles]
-    results = []
-    for number in numbers:
-        cycle_cfg = config.cycle(number)
-        sources = []
-        for source in cycle_cfg.sources:
-            if remodel:
-                landed = asdict(
-                    pipeline.SourceResult(number, source.key, source.path.name, status="remodelled")
-                )
-            else:
-                state = extract_load(config_path, number, source.key, force, return_state=True)
-                if state.is_failed():
-                    error = _one_line(state)
-                    print(f"cycle {number} · {source.key}: FAILED — {error}")
-                    sources.append(
-                        asdict(
-                            pipeline.SourceResult(
-                                number, source.key, source.path.name, status="failed", error=error
-                            )
-                        )
-                    )
-                    continue
-                landed = state.result()
-                if landed["status"] == "unchanged":
-                    sources.append(landed)
-                    continue
-            sources.append(model(config_path, number, source.key, landed))
-        summary = score(config_path, number, sources, publish_held)
-        result = pipeline.with_scores(
-            pipeline.CycleResult(number, cycle_cfg.mode, [pipeline.SourceResult(**s) for s in sources]),
-            ScoreSummary(**summary),
-        )
-        for note in publication_notes(result):
-            print(note)
-        create_markdown_artifact(
-            key=f"{_slug(config.key)}-cycle-{number}",
-            markdown=cycle_markdown(config, result),
-            description=f"{config.name}: cycle {number} run summary",
-        )
-        results.append(asdict(result))
-    audit(config_path, numbers)
-    return results
+    run = run_plan(
+        load_config(config_path), PrefectSteps(config_path), cycles, force=force, publish_held=publish_held
+    )
+    return [asdict(result) for result in run.cycles]
 
 
 def _one_line(state: Any) -> str:

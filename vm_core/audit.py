@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from vm_core.anonymity import CATEGORIES, Group, find_leak, level_count
 from vm_core.errors import VmError
+from vm_core.evidence import cycle_counts
+from vm_core.lake import Lake
 from vm_core.models import LEVELS, Cycle, Relationship, ValueCode
 from vm_core.scores import MASKED_COLUMNS, narrow_to, read_scores
 from vm_core.scoring import (
@@ -104,7 +106,7 @@ def all_clear(tables: int) -> str:
 
 
 def audit_anonymity(
-    session: Session, relationship_key: str | None = None, cycle_number: int | None = None
+    session: Session, lake: Lake, relationship_key: str | None = None, cycle_number: int | None = None
 ) -> AuditReport:
     """Audit the published scores of the matching cycles (None: all) — see the module docstring."""
     frame = read_scores(session, relationship_key, cycle_number)
@@ -121,28 +123,33 @@ def audit_anonymity(
     by_number = {(r.key, c.number): (r, c) for r, c in cycles}
     for (relationship_key_, number), published in frame.groupby(["relationship", "cycle"], sort=False):
         relationship, cycle = by_number[(str(relationship_key_), int(number))]
-        _audit_cycle(session, relationship, cycle, published, report)
+        _audit_cycle(session, lake, relationship, cycle, published, report)
     return report
 
 
 def _audit_cycle(
-    session: Session, relationship: Relationship, cycle: Cycle, published: pd.DataFrame, report: AuditReport
+    session: Session,
+    lake: Lake,
+    relationship: Relationship,
+    cycle: Cycle,
+    published: pd.DataFrame,
+    report: AuditReport,
 ) -> None:
     layout = relationship_table(session, relationship.id)
     table = layout.table
     minimum = effective_min_group_size(relationship)
-    # held newer data: the published numbers are those of the published tallies, by design
-    truth = (
-        published_tallies(session, cycle.id, layout)
-        if cycle.held_note
-        else atom_tallies(session, cycle.id, layout)
-    )
     value_code_ids = dict(
         session.execute(
             select(ValueCode.identifier, ValueCode.id).where(
                 ValueCode.library_version_id == cycle.library_version_id
             )
         ).all()
+    )
+    # held newer data: the published numbers are those of the published tallies, by design
+    truth = (
+        published_tallies(session, cycle.id, layout)
+        if cycle.held_note
+        else atom_tallies(cycle_counts(session, lake, cycle), layout, value_code_ids)
     )
     known = set(table.groups)
     for identifier, rows in published.groupby("value_code", sort=False):

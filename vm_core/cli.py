@@ -56,7 +56,7 @@ def main() -> None:
 def demo(no_app: bool, port: int) -> None:
     """Build the Northwind Council ⇄ Contoso Services demo (three cycles) and open the review app."""
     click.echo(f"Demo relationship: {DEMO_CONFIG.relative_to(REPO_ROOT)} (store: {_store_label()})")
-    _run(DEMO_CONFIG, cycles=None, remodel=False, force=False, use_prefect=True)
+    _run(DEMO_CONFIG, cycles=None, force=False, use_prefect=True)
     if no_app:
         click.echo("Review app: run `vm app`")
         return
@@ -165,12 +165,7 @@ def library_list() -> None:
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
-@click.option(
-    "--remodel",
-    is_flag=True,
-    help="Re-model from what was landed (after a mapping change), without reading the files.",
-)
-@click.option("--force", is_flag=True, help="Re-ingest files even when unchanged since the last run.")
+@click.option("--force", is_flag=True, help="Read every source again even when unchanged since the last run.")
 @click.option(
     "--no-prefect",
     is_flag=True,
@@ -182,23 +177,25 @@ def library_list() -> None:
     help="Administrators: publish newer data held back because comparing it with the scores already "
     "shown would single out the few people who changed (earlier outputs can then be differenced).",
 )
-def run(
-    config: Path, cycles: tuple[int, ...], remodel: bool, force: bool, no_prefect: bool, publish_held: bool
-) -> None:
-    """Run the flow for a relationship CONFIG: ingest, validate, store, score, then audit anonymity."""
-    _run(config, list(cycles) or None, remodel, force, use_prefect=not no_prefect, publish_held=publish_held)
+def run(config: Path, cycles: tuple[int, ...], force: bool, no_prefect: bool, publish_held: bool) -> None:
+    """Run the flow for a relationship CONFIG: ingest, validate, store, score, then audit anonymity.
+
+    A source whose delivery is unchanged is skipped; one whose mapping changed (parties, roles,
+    levels, library) is re-modelled from the lake without reading its file again.
+    """
+    _run(config, list(cycles) or None, force, use_prefect=not no_prefect, publish_held=publish_held)
 
 
 def _run(
     config_path: Path,
     cycles: list[int] | None,
-    remodel: bool,
     force: bool,
     use_prefect: bool,
     publish_held: bool = False,
 ) -> None:
     from vm_core.config import load_config
     from vm_core.errors import VmError
+    from vm_core.orchestration import LocalSteps, RunResult, SourcesFailed, run_relationship
     from vm_core.pipeline import CycleResult, SourceResult
     from vm_core.report import cycle_lines
 
@@ -209,18 +206,21 @@ def _run(
             config.cycle(n)
     except VmError as exc:
         _fail(exc)
-    failed = False
+    failed: SourcesFailed | None = None
     if use_prefect:
         click.echo(
             "Starting the Prefect flow (a temporary local Prefect server starts unless PREFECT_API_URL "
             "is set; this takes ~20 s)…"
         )
-        from flows.run_relationship import run_relationship
+        from flows.run_relationship import run_relationship as flow
 
         try:
-            raw = run_relationship(
-                str(config_path), cycles=numbers, remodel=remodel, force=force, publish_held=publish_held
+            raw = flow(str(config_path), cycles=numbers, force=force, publish_held=publish_held)
+            run = RunResult(
+                [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
             )
+        except SourcesFailed as exc:
+            run, failed = exc.run, exc
         except VmError as exc:
             _fail(exc)
         except RuntimeError as exc:
@@ -230,38 +230,29 @@ def _run(
                 f"{exc} Start one with `prefect server start` and set PREFECT_API_URL, raise "
                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run the same steps with --no-prefect."
             ) from exc
-        results = [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
-        for result in results:
+        for result in run.cycles:
             for line in cycle_lines(result):
                 click.echo(line)
-            failed |= any(s.status == "failed" for s in result.sources)
     else:
-        from vm_core import pipeline
+        from vm_core.audit import all_clear
         from vm_core.settings import Settings
 
-        settings = Settings.from_env()
-        try:
-            pipeline.prepare(settings, config)
-            for n in numbers:
-                result = pipeline.run_cycle_locally(
-                    settings,
-                    config,
-                    n,
-                    remodel=remodel,
-                    force=force,
-                    publish_held=publish_held,
-                    progress=click.echo,
-                )
-                for line in cycle_lines(result):
-                    click.echo(line)
-                failed |= any(s.status == "failed" for s in result.sources)
-            from vm_core.audit import all_clear
+        def report(_config: object, result: CycleResult) -> None:
+            for line in cycle_lines(result):
+                click.echo(line)
 
-            click.echo(f"anonymity audit: {all_clear(pipeline.audit(settings, config, numbers))}")
+        steps = LocalSteps(Settings.from_env(), report)
+        try:
+            run = run_relationship(
+                config, steps, numbers, force=force, publish_held=publish_held, progress=click.echo
+            )
+        except SourcesFailed as exc:
+            run, failed = exc.run, exc
         except VmError as exc:
             _fail(exc)
-    if failed:
-        raise click.ClickException("one or more sources failed; everything already stored is unchanged")
+        click.echo(f"anonymity audit: {all_clear(run.audited_tables)}")
+    if failed is not None:
+        raise click.ClickException(f"{failed}; what was committed before stays as it was")
 
 
 @main.command()
@@ -339,8 +330,9 @@ def roles_unmapped(relationship_key: str | None, cycle: int | None, reveal: bool
     from vm_core.roles import read_unmapped, unmapped_lines
     from vm_core.settings import Settings
 
-    with open_store(Settings.from_env())() as session:
-        stored = read_unmapped(session, relationship_key, cycle)
+    settings = Settings.from_env()
+    with open_store(settings)() as session:
+        stored = read_unmapped(session, settings.lake(), relationship_key, cycle)
     if not stored:
         click.echo("no unmapped roles")
         return
@@ -371,8 +363,9 @@ def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -
     from vm_core.pipeline import open_store
     from vm_core.settings import Settings
 
-    with open_store(Settings.from_env())() as session:
-        report = run_audit(session, relationship_key, cycle)
+    settings = Settings.from_env()
+    with open_store(settings)() as session:
+        report = run_audit(session, settings.lake(), relationship_key, cycle)
     click.echo(format_report(report, fmt), nl=False)
     if not report.ok:
         raise SystemExit(1)
@@ -453,7 +446,7 @@ def participants_forget(key: str | None, relationship_key: str, pseudonym: str |
 
 @main.group()
 def landing() -> None:
-    """Landed raw data (what `vm run --remodel` re-models from)."""
+    """Landed raw data in the lake (what a changed mapping is re-modelled from)."""
 
 
 @landing.command("purge")
@@ -462,7 +455,7 @@ def landing() -> None:
     "--days", type=click.IntRange(min=1), help="Keep this many days (default: VM_LANDING_RETENTION_DAYS)."
 )
 def landing_purge(relationship_key: str | None, days: int | None) -> None:
-    """Delete landed rows of loads older than the retention period; stored scores stay."""
+    """Delete landed files of loads older than the retention period; evaluations and scores stay."""
     from sqlalchemy import select
 
     from vm_core.landing import purge_expired

@@ -1,60 +1,56 @@
-"""What a connector is, and the frames it hands to the modelling step.
+"""What a connector is: the contract between a source system and vm (version 2).
 
-A connector does two things for one configured source of one cycle:
+A connector serves one configured source of one cycle:
 
-1. ``resources(source, ctx)`` returns dlt resources that land what the configuration asks
-   for, and nothing else, into the landing dataset: an **allow-list** of the answer, comment,
-   organisation and role columns, the pseudonymised respondent (``ctx.pseudonymise``, never
-   the raw id or e-mail), response id / row bookkeeping, and the columns the configuration
-   explicitly keeps (``keep_columns``). Every other column is left behind and only its *name*
-   is recorded in ``ctx.report.columns_not_landed``. Comments pass through
-   :func:`vm_core.scrub.scrub` (e-mail addresses, phone numbers, links) before they are
-   yielded. Every landed row carries ``cycle``, ``source_key`` and ``response_id``; the
-   primary key includes them and the write disposition is ``merge``, so landing the same
-   or an overlapping export again changes nothing / updates in place.
-2. ``answers(landed, source, ctx)`` turns those landed rows (read back as pandas
-   frames, one per table in ``landing_tables``, filtered to this cycle and source,
-   so a cycle can be re-modelled without the source file) into the long answer
-   frame with :data:`ANSWER_COLUMNS`, one row per respondent × Value Code.
+1. ``fingerprint(source, ctx)`` says what the source holds now (a file's SHA-256, a folder's
+   files and their hashes, an API's cursor). The pipeline compares it with the fingerprint of
+   the last committed load: equal means unchanged, and nothing is read.
+2. ``read(source, ctx)`` returns a :class:`Delivery`: one or more **landed tables**, each a
+   stream of Arrow record batches with a fixed schema, and an :class:`AnswerPlan` saying how
+   the rows of one of them become answers (respondent × Value Code). The pipeline writes the
+   landed tables to the lake as they stream (memory does not grow with the size of a file),
+   then models answers with one columnar query (:mod:`vm_core.modelling`). Tables the plan
+   does not name (operational records from a CRM or contract system) are landed as they are.
 
-Errors (:class:`vm_core.errors.SourceError`) and reports name file, row, column and the kind
-of problem, never a cell's value: they end up in logs and Prefect artifacts.
+What lands is an **allow-list**: the answer, comment, organisation and role columns the plan
+reads, provenance, the pseudonymised respondent (``ctx.pseudonymise``: never the raw id or
+e-mail) and the columns the configuration explicitly keeps (``keep_columns``). Every other
+column is left behind and only its *name* is recorded in ``ctx.report.columns_not_landed``.
+Comments pass through :func:`vm_core.scrub.scrub` before they are yielded.
 
-Everything after that (levels, parties, perspectives, validation, storage,
-scoring) is the same for every connector and lives in ``vm_core``.
+The answers table has at least :data:`ANSWER_TABLE_COLUMNS` (source file, spreadsheet row,
+response id, respondent key). A source's new delivery replaces what it delivered before to
+that cycle; a source configured with ``delivery: append`` adds to it instead, the newest row
+per ``delivery_key`` winning (see README, "Delivery semantics").
+
+Errors (:class:`vm_core.errors.SourceError`) name file, row, column and the kind of problem,
+never a cell's value: they end up in logs and Prefect artifacts. A connector may raise while
+its batches stream; nothing of that load becomes visible.
+
+Connectors declare their :class:`Option` s; the configuration is checked against them when it
+loads, whether or not any file changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    import pandas as pd
-    from dlt.extract.resource import DltResource
+import pyarrow as pa
 
-#: Columns of the long answer frame every connector's ``answers`` returns.
-ANSWER_COLUMNS: tuple[str, ...] = (
-    "source_key",  # the source's key in the configuration
+#: Columns every landed answers table has (besides the columns its plan reads).
+ANSWER_TABLE_COLUMNS: tuple[str, ...] = (
     "source_file",  # file name as received
-    "source_row",  # spreadsheet row number in that file (header rows included, 1-based)
-    "source_column",  # column header as written in the file, for error messages
+    "source_row",  # spreadsheet row number in that file (header rows included, 1-based), int64
     "response_id",  # the source's own response id
     "respondent_key",  # HMAC pseudonym of the respondent (never the e-mail or id itself)
-    "organisation",  # raw organisation value, mapped to a party later (None if absent)
-    "role",  # raw role/level value, mapped to a perspective later (None if absent)
-    "value_code",  # Value Code identifier this answer is for
-    "value",  # raw answer cell as text (label or number); None when blank
-    "comment",  # free-text comment for this Value Code, if any
 )
-
-#: Columns every landed table has (and its primary key starts with), whatever else a connector keeps.
-LANDING_KEY: tuple[str, ...] = ("cycle", "source_key")
 
 
 @dataclass(frozen=True)
@@ -101,20 +97,84 @@ class ConnectorContext:
     def pseudonymise(self, respondent_id: str) -> str:
         """Keyed hash of a respondent id/e-mail: stable per installation, irreversible without the secret."""
         normalised = respondent_id.strip().lower().encode()
-        return hmac.new(self.secret, normalised, hashlib.sha256).hexdigest()
+        return hmac.digest(self.secret, normalised, "sha256").hex()
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A wide table's Value Code: the column holding its answer, and the one holding its comment."""
+
+    value_code: str
+    value: str | None  # None: the Value Code has only a comment column
+    comment: str | None
+    source_column: str  # the column's name as the user knows it (error messages, quarantine)
+
+
+@dataclass(frozen=True)
+class AnswerPlan:
+    """How the rows of the landed table ``table`` become answers; stored with the load (JSON).
+
+    *Wide* (one row per response, one column per Value Code): ``items``. *Long* (one row per
+    respondent × Value Code): ``value_code`` and ``value`` name columns, ``source_column`` is
+    the name errors give for the value column.
+    """
+
+    table: str
+    organisation: str | None
+    role: str | None
+    items: tuple[PlanItem, ...] = ()
+    value_code: str | None = None
+    value: str | None = None
+    comment: str | None = None
+    source_column: str | None = None
+
+    @property
+    def long(self) -> bool:
+        return self.value_code is not None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> AnswerPlan:
+        data = json.loads(text)
+        data["items"] = tuple(PlanItem(**item) for item in data.get("items", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class LandedTable:
+    """One table a delivery lands: a fixed schema and its batches (consumed once, as they stream)."""
+
+    name: str
+    schema: pa.Schema
+    batches: Iterable[pa.RecordBatch]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    tables: tuple[LandedTable, ...]
+    plan: AnswerPlan | None  # None: records only, no answers (operational measures)
 
 
 @runtime_checkable
 class Connector(Protocol):
     name: str
     description: str
-    #: the landed tables ``answers`` reads back (resource names of ``resources``)
-    landing_tables: tuple[str, ...]
     #: every key the connector accepts under ``options:`` (unknown keys are configuration errors)
     options: tuple[Option, ...]
 
-    def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]: ...
+    def fingerprint(self, source: SourceSpec, ctx: ConnectorContext) -> str: ...
 
-    def answers(
-        self, landed: Mapping[str, pd.DataFrame], source: SourceSpec, ctx: ConnectorContext
-    ) -> pd.DataFrame: ...
+    def read(self, source: SourceSpec, ctx: ConnectorContext) -> Delivery: ...
+
+
+def files_fingerprint(paths: Sequence[Path]) -> str:
+    """SHA-256 over the files' names and contents, in order: a change to any file changes it."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -97,7 +97,8 @@ _REASONS = {
 }
 
 
-def _reason(column: str, check: str) -> str:
+def contract_reason(column: str, check: str) -> str:
+    """The quarantine reason for a failed check of the contract (the same for pandera and SQL checks)."""
     if check in _REASONS:
         return _REASONS[check]
     return f"{column}: failed {check}"
@@ -142,7 +143,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame, reasons: dict[int
         groups = cases.groupby(["column", "check", "check_number"], dropna=False, sort=False)["index"]
         for (column, check, number), index in groups:
             rank = _rank(str(column), str(check), number)
-            reasons.setdefault(rank, _reason(str(column), str(check)))
+            reasons.setdefault(rank, contract_reason(str(column), str(check)))
             rows = index.to_numpy(dtype=np.int64)
             ranks[rows] = np.minimum(ranks[rows], rank)
         return ranks

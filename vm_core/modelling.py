@@ -1,15 +1,36 @@
-"""Answers (any connector) → the canonical evaluation frame, with mapping failures quarantined."""
+"""Landed answers → evaluations, in one columnar pass (DuckDB), with mapping failures quarantined.
+
+The connector's :class:`~vm_core.connector.AnswerPlan` says how landed rows become answers
+(respondent × Value Code). Mapping then works on the few *distinct* values, in Python, with
+the same rules as ever (:mod:`vm_core.mapping`): organisation → party, (party, role) →
+perspective, (Value Code, answer text) → level. The results are joined back to the millions
+of answers by DuckDB, which also applies the evaluation contract
+(:class:`vm_core.contract.EvaluationContract`) as vectorised checks that give each failing
+row the same reason as validating the whole frame with pandera: its first failure wins, in
+this order —
+
+1. the Value Code is not in the cycle's library version;
+2. the organisation matches no party, or none is given;
+3. the answer is not a level, a level text nor listed under ``levels:``;
+4. a second answer of the same respondent to the same Value Code (the later row is kept);
+5. the respondent key is not a 64-character pseudonym;
+6. a level outside 1–5.
+
+Good rows stream into the lake (:meth:`vm_core.lake.Lake.write_batches`); set-aside rows
+come back as an Arrow table for the store's quarantine.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import pandas as pd
+import duckdb
+import pyarrow as pa
 
-from vm_core.connector import ANSWER_COLUMNS
-from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, apply_contract
+from vm_core.connector import AnswerPlan
+from vm_core.contract import QUARANTINE_COLUMNS, contract_reason
 from vm_core.mapping import (
     BLANK,
     UNRECOGNISED,
@@ -19,104 +40,238 @@ from vm_core.mapping import (
     match_party,
     match_perspective,
 )
+from vm_core.roles import NO_ROLE
 
-#: How a respondent without any role is listed among the unmapped roles.
-NO_ROLE = "(no role)"
+#: The columns of the ``evaluations`` lake table, in order.
+EVALUATION_SCHEMA = pa.schema(
+    [
+        pa.field("respondent_key", pa.string(), nullable=False),
+        pa.field("party", pa.string(), nullable=False),
+        pa.field("perspective", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("value_code", pa.string(), nullable=False),
+        pa.field("level", pa.int8()),
+        pa.field("blank", pa.bool_(), nullable=False),
+        pa.field("comment", pa.string()),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("source_column", pa.string()),
+    ]
+)
+UNKNOWN_VALUE_CODE = "Value Code is not in this cycle's library version"
+NO_ORGANISATION = "no organisation given"
+#: stands in for null in join keys (DuckDB joins on equality; null never equals null)
+_NULL = "\u2400vm-null\u2400"
+BATCH_ROWS = 256 * 1024
 
 
 @dataclass(frozen=True)
+class Mapping:
+    """Everything modelling needs from the configuration and the library."""
+
+    cycle: int
+    value_codes: Sequence[str]
+    levels: LevelParser
+    parties: Sequence[PartyRule]
+    perspectives: Sequence[PerspectiveRule]
+
+
+@dataclass
 class Modelled:
-    evaluations: pd.DataFrame  # EVALUATION_COLUMNS, passed the contract
-    quarantined: pd.DataFrame  # QUARANTINE_COLUMNS
+    evaluations: int = 0
+    participants: int = 0
+    quarantined: pa.Table | None = None  # QUARANTINE_COLUMNS
     #: (party, role) -> respondents whose role maps to no perspective; raw titles, see vm_core.roles
-    unmapped_roles: Counter[tuple[str, str]]
+    unmapped_roles: Counter[tuple[str, str]] | None = None
+    #: reason -> rows set aside
+    reasons: Counter[str] | None = None
 
 
-def _quarantine(rows: pd.DataFrame, reason: str | pd.Series) -> pd.DataFrame:
-    return rows.assign(reason=reason)[list(QUARANTINE_COLUMNS)]
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def model_answers(
-    answers: pd.DataFrame,
-    *,
-    cycle: int,
-    value_codes: Sequence[str],
-    levels: LevelParser,
-    parties: Sequence[PartyRule],
-    perspectives: Sequence[PerspectiveRule],
-) -> Modelled:
-    missing = [c for c in ANSWER_COLUMNS if c not in answers.columns]
-    if missing:
-        raise ValueError(f"connector returned an answer frame without {missing}")
-    frame = answers[list(ANSWER_COLUMNS)].reset_index(drop=True)
-    bad: list[pd.DataFrame] = []
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-    known = frame["value_code"].isin(set(value_codes))
-    if not known.all():
-        rows = frame[~known]
-        # the cell's text is not repeated (a connector may pass on whatever was written); file and row say where
-        bad.append(_quarantine(rows, "Value Code is not in this cycle's library version"))
-        frame = frame[known]
 
-    organisations = frame["organisation"].dropna().unique()
-    party_of = {org: match_party(org, parties) for org in organisations}
-    frame = frame.assign(party=frame["organisation"].map(party_of))
-    no_party = frame["party"].isna()
-    if no_party.any():
-        rows = frame[no_party]
-        names = ", ".join(r.party for r in parties)
-        # the organisation text stays out of the reason: reasons are shown unmasked (the file and row say where)
-        given = rows["organisation"].map(lambda o: not (pd.isna(o) or not str(o).strip()))
-        reason = given.map({True: f"organisation matches no party ({names})", False: "no organisation given"})
-        bad.append(_quarantine(rows, reason))
-        frame = frame[~no_party]
-
-    # Mapping works on the few distinct (party, role) and (Value Code, answer) pairs, joined back to the rows.
-    roles = frame[["party", "role"]].drop_duplicates()
-    roles["perspective"] = [
-        match_perspective(p, None if pd.isna(r) else str(r), perspectives)
-        for p, r in roles.itertuples(index=False)
-    ]
-    answers_seen = frame[["value_code", "value"]].drop_duplicates()
-    parsed = [
-        levels.parse(code, None if pd.isna(v) else str(v)) for code, v in answers_seen.itertuples(index=False)
-    ]
-    # an unanswered cell is kept apart from an explicit "no level" answer: both have no level
-    answers_seen["blank"] = pd.Series([p is BLANK for p in parsed], index=answers_seen.index, dtype=bool)
-    answers_seen["level"] = pd.Series(
-        [None if p is BLANK else p for p in parsed], index=answers_seen.index, dtype="object"
+def answers_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, source_key: str) -> None:
+    """Define the temp view ``answers`` over the temp view ``landed``: one row per respondent × Value Code."""
+    organisation = _quote(plan.organisation) if plan.organisation else "NULL::VARCHAR"
+    role = _quote(plan.role) if plan.role else "NULL::VARCHAR"
+    base = (
+        f"{_literal(source_key)} AS source_key, source_file, source_row, respondent_key, "
+        f"{organisation} AS organisation, {role} AS role"
     )
-    frame = frame.merge(roles, on=["party", "role"], how="left", sort=False).merge(
-        answers_seen, on=["value_code", "value"], how="left", sort=False
-    )
-    unrecognised = frame["level"].eq(UNRECOGNISED)
-    if unrecognised.any():
-        rows = frame[unrecognised]
-        bad.append(
-            _quarantine(
-                rows,
-                "answer is not a level 1–5, a level label or statement of "
-                + rows["value_code"]
-                + ", nor listed under `levels:`",
-            )
+    if plan.long:
+        assert plan.value_code is not None
+        assert plan.value is not None
+        comment = _quote(plan.comment) if plan.comment else "NULL::VARCHAR"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW answers AS SELECT {base}, {_quote(plan.value_code)} AS value_code, "
+            f"{_literal(plan.source_column or plan.value)} AS source_column, "
+            f"{_quote(plan.value)} AS value, {comment} AS comment FROM landed"
         )
-        frame = frame[~unrecognised]
-    frame = frame.assign(
-        cycle=cycle, level=pd.array(frame["level"].tolist(), dtype="Int64"), blank=frame["blank"].astype(bool)
+        return
+    items = pa.table(
+        {
+            "item": [str(i) for i in range(len(plan.items))],
+            "value_code": [item.value_code for item in plan.items],
+            "source_column": [item.source_column for item in plan.items],
+        }
+    )
+    con.register("plan_items", items)
+    columns = ", ".join(
+        f"{_quote(item.value) if item.value else 'NULL::VARCHAR'} AS v{i}, "
+        f"{_quote(item.comment) if item.comment else 'NULL::VARCHAR'} AS k{i}"
+        for i, item in enumerate(plan.items)
+    )
+    on = ", ".join(f"(v{i}, k{i}) AS '{i}'" for i in range(len(plan.items)))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW wide AS SELECT {base}, {columns} FROM landed")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW answers AS SELECT u.source_key, u.source_file, u.source_row, "
+        "u.respondent_key, u.organisation, u.role, p.value_code, p.source_column, u.value, u.comment "
+        f"FROM wide UNPIVOT INCLUDE NULLS ((value, comment) FOR item IN ({on})) u "
+        "JOIN plan_items p USING (item)"
     )
 
-    checked = apply_contract(frame[list(EVALUATION_COLUMNS)].reset_index(drop=True))
-    bad.append(checked.quarantined)
-    good = checked.good
-    people = good.drop_duplicates("respondent_key")
-    unmapped = people[people["perspective"].isna()]
-    unmapped_roles = Counter(
-        (str(p), NO_ROLE if pd.isna(r) or not str(r).strip() else str(r))
-        for p, r in zip(unmapped["party"], unmapped["role"], strict=True)
+
+def _level_map(con: duckdb.DuckDBPyConnection, levels: LevelParser) -> pa.Table:
+    pairs = con.execute("SELECT DISTINCT value_code, value FROM answers").fetchall()
+    level: list[int | None] = []
+    blank: list[bool] = []
+    unrecognised: list[str | None] = []
+    out_of_range: list[str | None] = []
+    for code, value in pairs:
+        parsed = levels.parse(code, value)
+        blank.append(parsed is BLANK)
+        bad = parsed == UNRECOGNISED
+        unrecognised.append(
+            f"answer is not a level 1–5, a level label or statement of {code}, nor listed under `levels:`"
+            if bad
+            else None
+        )
+        number = parsed if isinstance(parsed, int) and not bad else None
+        out_of_range.append(
+            contract_reason("level", "greater_than_or_equal_to(1)")
+            if number is not None and number < 1
+            else contract_reason("level", "less_than_or_equal_to(5)")
+            if number is not None and number > 5
+            else None
+        )
+        level.append(number if number is not None and 1 <= number <= 5 else None)
+    return pa.table(
+        {
+            "value_code": pa.array([_NULL if c is None else c for c, _ in pairs], pa.string()),
+            "value_key": pa.array([_NULL if v is None else v for _, v in pairs], pa.string()),
+            "level": pa.array(level, pa.int8()),
+            "blank": pa.array(blank, pa.bool_()),
+            "unrecognised": pa.array(unrecognised, pa.string()),
+            "out_of_range": pa.array(out_of_range, pa.string()),
+        }
     )
-    quarantined = (
-        pd.concat([b for b in bad if not b.empty], ignore_index=True)
-        if any(not b.empty for b in bad)
-        else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+
+
+def _group_map(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
+    pairs = con.execute("SELECT DISTINCT organisation, role FROM answers").fetchall()
+    parties = {org: match_party(org, mapping.parties) for org in {o for o, _ in pairs}}
+    names = ", ".join(rule.party for rule in mapping.parties)
+    rows = []
+    for organisation, role in pairs:
+        party = parties[organisation]
+        perspective = match_perspective(party, role, mapping.perspectives) if party else None
+        reason = None
+        if party is None:
+            given = organisation is not None and organisation.strip()
+            # the organisation text stays out of the reason: reasons are shown unmasked
+            reason = f"organisation matches no party ({names})" if given else NO_ORGANISATION
+        rows.append((organisation, role, party, perspective, reason))
+    return pa.table(
+        {
+            "organisation_key": pa.array([_NULL if r[0] is None else r[0] for r in rows], pa.string()),
+            "role_key": pa.array([_NULL if r[1] is None else r[1] for r in rows], pa.string()),
+            "party": pa.array([r[2] for r in rows], pa.string()),
+            "perspective": pa.array([r[3] for r in rows], pa.string()),
+            "party_reason": pa.array([r[4] for r in rows], pa.string()),
+        }
     )
-    return Modelled(good.reset_index(drop=True), quarantined, unmapped_roles)
+
+
+def _has_duplicates(con: duckdb.DuckDBPyConnection, plan: AnswerPlan) -> bool:
+    if plan.long:
+        assert plan.value_code
+        sql = f"SELECT count(*) > count(DISTINCT (respondent_key, {_quote(plan.value_code)})) FROM landed"
+    else:
+        sql = "SELECT count(*) > count(DISTINCT respondent_key) FROM landed"
+    row = con.execute(sql).fetchone()
+    return bool(row and row[0])
+
+
+def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapping) -> None:
+    """Define ``checked``: every answer with its party, perspective, level and first failure (``reason``)."""
+    con.register("level_map", _level_map(con, mapping.levels))
+    con.register("group_map", _group_map(con, mapping))
+    con.register("library_codes", pa.table({"code": pa.array(list(mapping.value_codes), pa.string())}))
+    duplicate = "FALSE"
+    if _has_duplicates(con, plan):
+        # among the rows that pass checks 1-3, all but the last row of a respondent × Value Code
+        duplicate = (
+            "(lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL AND "
+            "row_number() OVER (PARTITION BY a.respondent_key, a.value_code, "
+            "lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL "
+            "ORDER BY a.source_file DESC, a.source_row DESC) > 1)"
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW checked AS
+        SELECT a.*, g.party, g.perspective, l.level, l.blank,
+            CASE
+                WHEN lc.code IS NULL THEN {_literal(UNKNOWN_VALUE_CODE)}
+                WHEN g.party IS NULL THEN g.party_reason
+                WHEN l.unrecognised IS NOT NULL THEN l.unrecognised
+                WHEN {duplicate} THEN {_literal(contract_reason("", "multiple_fields_uniqueness"))}
+                WHEN length(a.respondent_key) <> 64
+                    THEN {_literal(contract_reason("respondent_key", "str_length(64, 64)"))}
+                WHEN l.out_of_range IS NOT NULL THEN l.out_of_range
+            END AS reason
+        FROM answers a
+        LEFT JOIN library_codes lc ON lc.code = a.value_code
+        LEFT JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)})
+            AND g.role_key = coalesce(a.role, {_literal(_NULL)})
+        LEFT JOIN level_map l ON l.value_code = coalesce(a.value_code, {_literal(_NULL)})
+            AND l.value_key = coalesce(a.value, {_literal(_NULL)})
+        """
+    )
+
+
+def evaluation_batches(con: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatch]:
+    """The good rows of ``checked`` as :data:`EVALUATION_SCHEMA` batches, in file and row order."""
+    reader = con.execute(
+        "SELECT respondent_key, party, perspective, role, value_code, level, coalesce(blank, FALSE) AS blank, "
+        "comment, source_file, source_row, source_column FROM checked WHERE reason IS NULL "
+        "ORDER BY source_file, source_row, value_code"
+    ).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield batch.cast(EVALUATION_SCHEMA)
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    columns = ", ".join(QUARANTINE_COLUMNS)
+    table = con.execute(
+        f"SELECT {columns} FROM checked WHERE reason IS NOT NULL ORDER BY source_file, source_row, value_code"
+    ).to_arrow_table()
+    return table
+
+
+def summary(con: duckdb.DuckDBPyConnection, evaluations: str) -> tuple[int, int, Counter[tuple[str, str]]]:
+    """(evaluations, participants, unmapped roles) of the written evaluations (the relation ``evaluations``)."""
+    row = con.execute(f"SELECT count(*), count(DISTINCT respondent_key) FROM {evaluations}").fetchone()
+    count, people = (int(row[0]), int(row[1])) if row else (0, 0)
+    unmapped = con.execute(
+        f"SELECT party, role, count(DISTINCT respondent_key) FROM {evaluations} "
+        "WHERE perspective IS NULL GROUP BY party, role"
+    ).fetchall()
+    roles: Counter[tuple[str, str]] = Counter()
+    for party, role, n in unmapped:
+        roles[(str(party), NO_ROLE if role is None or not str(role).strip() else str(role))] += int(n)
+    return count, people, roles

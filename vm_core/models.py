@@ -242,6 +242,10 @@ class Cycle(Base):
     library_version_id: Mapped[int] = mapped_column(ForeignKey("library_version.id"))
     #: why newer data of this cycle is held back from its published scores (None: nothing held)
     held_note: Mapped[str | None] = mapped_column(Text)
+    #: fingerprint of the lake files and settings the stored scores were computed from (None: never scored)
+    scored_state: Mapped[str | None] = mapped_column(String(64))
+    #: respondents behind the stored scores (people with a party; None: scored before this was kept)
+    participants: Mapped[int | None]
 
 
 class InvitedCount(Base):
@@ -266,12 +270,32 @@ class SourceLoad(Base):
     source_key: Mapped[str] = mapped_column(String(100))
     connector: Mapped[str] = mapped_column(String(100))
     file_name: Mapped[str]
-    sha256: Mapped[str] = mapped_column(String(64), default="")  # "" = landed but not yet modelled
+    #: the connector's fingerprint of what it delivered (a file's SHA-256; an API cursor)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    #: fingerprint of the mapping the evaluations were modelled with (configuration, library version)
+    model_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    #: the connector's answer plan (JSON): how landed rows become answers, to re-model without the file
+    plan: Mapped[str | None] = mapped_column(Text)
     rows_read: Mapped[int] = mapped_column(default=0)
     rows_dropped: Mapped[int] = mapped_column(default=0)
     evaluations: Mapped[int] = mapped_column(default=0)
     quarantined: Mapped[int] = mapped_column(default=0)
     loaded_at: Mapped[created]
+
+
+class LakeFile(Base):
+    """One committed file of the evaluation lake (vm_core.lake): what readers read, and nothing else."""
+
+    __tablename__ = "lake_file"
+    __table_args__ = (UniqueConstraint("path"),)
+    id: Mapped[intpk]
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    source_key: Mapped[str] = mapped_column(String(100))
+    table_name: Mapped[str] = mapped_column(String(100))  # "evaluations" or a landed table
+    path: Mapped[str] = mapped_column(String(1000))  # relative to the lake location
+    load_id: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int]
+    created_at: Mapped[created]
 
 
 class Evaluation(Base):

@@ -1,14 +1,15 @@
 """Erase one person: ``vm participants forget``.
 
-A respondent is known to the store and the landing only by their pseudonym (the keyed hash a
-connector makes of their id or e-mail with the installation secret). Forgetting them deletes, for
-one relationship, their evaluations, their participant row and the quarantined rows of their
-responses from the store, and every landed row of theirs (both landing kinds, staging included),
-then re-scores every cycle they were in so their answers leave every published number.
+A respondent is known to the lake and the store only by their pseudonym (the keyed hash a
+connector makes of their id or e-mail with the installation secret). Forgetting them rewrites,
+for one relationship, every lake file holding their rows (landed and evaluations; no other file),
+deletes the quarantined rows of their responses, and re-scores every cycle they were in so their
+answers leave every published number.
 
-The store part is one transaction (deletes and re-scoring commit together). The landing is a
-separate database, so it is erased after that commit; should it fail, running ``forget`` again
-finishes the job (it still finds the landed rows), which is also why forgetting is idempotent.
+The new files are written first; the store then switches to them, deletes the quarantined rows
+and re-scores in one transaction; the old files are deleted after that commit. Killed before
+the commit, nothing changed (the new files are swept later); killed after it, the old files are
+no longer named by anything and are swept by the next run. Forgetting again finds nobody.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, delete, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from vm_core.connector import ConnectorContext
 from vm_core.db import transaction
 from vm_core.errors import VmError
-from vm_core.landing import erase_respondent, respondent_rows
+from vm_core.evidence import cycle_counts
+from vm_core.lake import EVALUATIONS, Lake
+from vm_core.landing import Erased, files_without, find_respondent, switch_files
 from vm_core.models import Cycle, Evaluation, Participant, QuarantinedRow, Relationship, SourceLoad
 from vm_core.pipeline import open_store
 from vm_core.scoring import score_cycle
@@ -74,11 +77,11 @@ def checked_pseudonym(value: str) -> str:
 
 
 def forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgotten:
-    """Erase one respondent (by pseudonym) from the store and the landing, and re-score their cycles.
+    """Erase one respondent (by pseudonym) from the lake and the store, and re-score their cycles.
 
     Raises :class:`NobodyToForget` when nothing matches (also on a second run: it is idempotent).
     """
-    landed = respondent_rows(settings, relationship_key, pseudonym)
+    lake = settings.lake()
     forgotten = Forgotten()
     with transaction(open_store(settings)) as session:
         relationship = session.scalar(select(Relationship).where(Relationship.key == relationship_key))
@@ -87,8 +90,11 @@ def forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgott
         if session.get_bind().dialect.name == "sqlite":
             # deleted rows are overwritten in the file, not left readable in free pages
             session.execute(text("PRAGMA secure_delete = ON"))
-        _erase_from_store(session, relationship, pseudonym, landed.source_rows, forgotten)
-    forgotten.landed_rows = erase_respondent(settings, relationship_key, pseudonym).total
+        found = find_respondent(session, lake, relationship_key, pseudonym)
+        with files_without(lake, found, pseudonym) as old_files:
+            switch_files(session, found)
+            _erase_from_store(session, relationship, lake, pseudonym, found, forgotten)
+    lake.delete(old_files)  # after the commit: nothing committed names them any more
     if forgotten.nothing:
         raise NobodyToForget(
             f"nobody to forget in {relationship_key!r}: no stored or landed data has that respondent key "
@@ -100,65 +106,42 @@ def forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgott
 def _erase_from_store(
     session: Session,
     relationship: Relationship,
+    lake: Lake,
     pseudonym: str,
-    landed_rows: set[tuple[int, str, str, int]],
+    found: Erased,
     forgotten: Forgotten,
 ) -> None:
     cycles = dict(
-        session.execute(select(Cycle.number, Cycle.id).where(Cycle.relationship_id == relationship.id)).all()
+        session.execute(select(Cycle.id, Cycle.number).where(Cycle.relationship_id == relationship.id)).all()
     )
-    participant = session.scalar(
-        select(Participant).where(
-            Participant.relationship_id == relationship.id, Participant.respondent_key == pseudonym
-        )
-    )
-    evaluated: list[tuple[int, str, int]] = []
-    if participant is not None:
-        evaluated = [
-            (cycle_id, source_key, row)
-            for cycle_id, source_key, row in session.execute(
-                select(Evaluation.cycle_id, Evaluation.source_key, Evaluation.source_row)
-                .where(Evaluation.participant_id == participant.id)
-                .distinct()
-            )
-        ]
-    # Quarantined rows of their responses: by file and row where the landing still has them, else
-    # (landing purged) by the rows their evaluations came from.
-    by_file = {(cycles[c], k, f, r) for c, k, f, r in landed_rows if c in cycles}
-    landed_sources = {(cycle_id, source_key) for cycle_id, source_key, _, _ in by_file}
-    by_row = {(c, k, r) for c, k, r in evaluated if (c, k) not in landed_sources}
-    matches = []
-    if by_file:
+    # quarantined rows of their responses, by file and row (from what their sources landed)
+    quarantined: Counter[tuple[int, str]] = Counter()
+    if found.source_rows:
         key = tuple_(
             QuarantinedRow.cycle_id,
             QuarantinedRow.source_key,
             QuarantinedRow.source_file,
             QuarantinedRow.source_row,
         )
-        matches.append(key.in_(sorted(by_file)))
-    if by_row:
-        key = tuple_(QuarantinedRow.cycle_id, QuarantinedRow.source_key, QuarantinedRow.source_row)
-        matches.append(key.in_(sorted(by_row)))
-    quarantined: Counter[tuple[int, str]] = Counter()
-    if matches:
+        match = key.in_(sorted(found.source_rows))
         for cycle_id, source_key, n in session.execute(
             select(QuarantinedRow.cycle_id, QuarantinedRow.source_key, func.count())
-            .where(or_(*matches))
+            .where(match)
             .group_by(QuarantinedRow.cycle_id, QuarantinedRow.source_key)
         ):
             quarantined[cycle_id, source_key] = n
-        session.execute(delete(QuarantinedRow).where(or_(*matches)))
-    evaluations: Counter[tuple[int, str]] = Counter()
+        session.execute(delete(QuarantinedRow).where(match))
+    # rows an earlier version kept in the store
+    participant = session.scalar(
+        select(Participant).where(
+            Participant.relationship_id == relationship.id, Participant.respondent_key == pseudonym
+        )
+    )
     if participant is not None:
-        for cycle_id, source_key, n in session.execute(
-            select(Evaluation.cycle_id, Evaluation.source_key, func.count())
-            .where(Evaluation.participant_id == participant.id)
-            .group_by(Evaluation.cycle_id, Evaluation.source_key)
-        ):
-            evaluations[cycle_id, source_key] = n
         session.execute(delete(Evaluation).where(Evaluation.participant_id == participant.id))
         session.execute(delete(Participant).where(Participant.id == participant.id))
-        forgotten.participants = 1
+    evaluations = found.evaluations
+    forgotten.participants = 1 if evaluations or participant is not None else 0
     # the per-source counts `vm run` reports for an unchanged file
     for cycle_id, source_key in evaluations.keys() | quarantined.keys():
         session.execute(
@@ -171,7 +154,10 @@ def _erase_from_store(
         )
     forgotten.evaluations = sum(evaluations.values())
     forgotten.quarantined_rows = sum(quarantined.values())
-    numbers = {cycle_id: number for number, cycle_id in cycles.items()}
-    for cycle_id in sorted({cycle_id for cycle_id, _ in evaluations}, key=numbers.__getitem__):
-        score_cycle(session, cycle_id, erasure=True)
-        forgotten.rescored_cycles.append(numbers[cycle_id])
+    forgotten.landed_rows = sum(n for table, n in found.rows.items() if table != EVALUATIONS)
+    for cycle_id in sorted({cycle_id for cycle_id, _ in evaluations}, key=cycles.__getitem__):
+        cycle = session.get(Cycle, cycle_id)
+        assert cycle is not None
+        score_cycle(session, cycle_id, cycle_counts(session, lake, cycle), erasure=True)
+        cycle.scored_state = None  # the next run re-checks these scores against the files
+        forgotten.rescored_cycles.append(cycles[cycle_id])

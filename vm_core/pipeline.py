@@ -1,36 +1,61 @@
-"""The steps of a relationship run as plain functions; ``flows/`` wraps them as Prefect tasks.
+"""The steps of a relationship run, as plain functions (vm_core.orchestration runs them in order).
 
-prepare → for each source: extract_load (dlt) → model_source (connector.answers →
-mapping → pandera contract → store) → score_cycle. Each step opens the store
-from :class:`Settings`, so steps pass only small references between them.
+prepare → for each source: :func:`run_source` (fingerprint → read and land into the lake →
+model in one columnar pass → commit) → :func:`score` (one GROUP BY over the cycle's lake
+files → anonymity engine → scores) → :func:`audit`. Each step opens the store from
+:class:`Settings`, so steps pass only small references between them.
+
+What makes a load visible is one store transaction (:func:`_commit`): its ``lake_file`` rows,
+its ``source_load`` counts and fingerprints and its quarantined rows change together. Killed
+before that commit, a run leaves only unreferenced files, which :func:`prepare` sweeps away
+later; killed after it, the next run finds the load done and scores what is committed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, select
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vm_core import failpoints
 from vm_core import library as library_store
+from vm_core.bulk import bulk_insert
 from vm_core.config import RelationshipConfig
-from vm_core.connector import ConnectorContext, SourceSpec
+from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, SourceSpec
 from vm_core.db import make_engine, migrate, session_factory, transaction
 from vm_core.errors import SourceError, VmError
-from vm_core.evaluations import previous_load, record_load, replace_source
-from vm_core.landing import land, purge_expired, read_landed
+from vm_core.evidence import cycle_counts
+from vm_core.lake import EVALUATIONS, Lake, Partition, new_load_id
 from vm_core.mapping import LevelParser
-from vm_core.modelling import model_answers
-from vm_core.models import Cycle, Relationship, ValueCode, utcnow
+from vm_core.modelling import (
+    EVALUATION_SCHEMA,
+    Mapping,
+    answers_view,
+    checked_view,
+    evaluation_batches,
+    quarantined,
+    summary,
+)
+from vm_core.models import Cycle, LakeFile, QuarantinedRow, Relationship, SourceLoad, ValueCode, utcnow
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
 from vm_core.roles import summarise_unmapped
-from vm_core.scoring import ScoreSummary, has_published_tally, score_cycle, stored_summary
+from vm_core.scoring import (
+    ScoreSummary,
+    effective_min_group_size,
+    has_published_tally,
+    score_cycle,
+    stored_summary,
+)
 from vm_core.settings import Settings
 
 
@@ -46,12 +71,19 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
     return _open(settings.database_url)[1]
 
 
+class SourceStatus(StrEnum):
+    LOADED = "loaded"  # read, landed, modelled and committed
+    REMODELLED = "remodelled"  # modelled again from the lake (the mapping changed), not read
+    UNCHANGED = "unchanged"  # same delivery, same mapping: nothing to do
+    FAILED = "failed"  # nothing of this run's attempt is visible
+
+
 @dataclass
 class SourceResult:
     cycle: int
     source_key: str
     file_name: str
-    status: str = "loaded"  # loaded | unchanged | remodelled | failed
+    status: SourceStatus = SourceStatus.LOADED
     rows_read: int = 0
     rows_dropped: dict[str, int] = field(default_factory=dict)
     evaluations: int = 0
@@ -61,8 +93,13 @@ class SourceResult:
     #: group size are only counted (vm_core.roles): this result reaches Prefect and the CLI
     unmapped_roles: dict[str, int] = field(default_factory=dict)
     unmapped_titles_withheld: int = 0  # respondents whose title is not shown
+    #: reason -> rows set aside (reasons never carry values)
+    reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     sha256: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = SourceStatus(self.status)
 
 
 @dataclass
@@ -74,15 +111,25 @@ class CycleResult:
     suppressed_cells: int = 0
     held: str | None = None  # why newer data is held back from the published scores
     risk_accepted: str | None = None  # a differencing risk published anyway (--publish-held)
+    no_data: bool = False  # nothing committed for this cycle: nothing scored
+
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [s for s in self.sources if s.status is SourceStatus.FAILED]
 
 
 def prepare(settings: Settings, config: RelationshipConfig) -> None:
     """Create/update the relationship, its perspectives, equivalences, cycles and library in the store.
 
-    With ``VM_LANDING_RETENTION_DAYS`` set, landed raw data older than that is purged first.
+    Then sweep the lake: files no committed load names (a crashed or replaced load) go once
+    older than the grace period, and with ``VM_LANDING_RETENTION_DAYS`` set, landed data older
+    than that is purged.
     """
     with transaction(open_store(settings)) as session:
         sync_relationship(session, config)
+    from vm_core.landing import collect_garbage, purge_expired
+
+    collect_garbage(settings, config.key)
     if settings.landing_retention_days:
         purge_expired(settings, config.key, settings.landing_retention_days)
 
@@ -98,33 +145,38 @@ def _cycle(session: Session, config: RelationshipConfig, number: int) -> tuple[R
     return row[0], row[1]
 
 
-def _context(
-    settings: Settings, config: RelationshipConfig, session: Session, cycle: Cycle, source: SourceSpec
-) -> ConnectorContext:
-    codes = session.scalars(
-        select(ValueCode.identifier)
-        .where(ValueCode.library_version_id == cycle.library_version_id)
-        .order_by(ValueCode.position)
-    ).all()
-    keep = frozenset(source.options.get("keep_columns", ()) or ())
-    return ConnectorContext(
-        relationship_key=config.key,
-        cycle=cycle.number,
-        secret=settings.secret(),
-        value_codes=list(codes),
-        keep_columns=keep,
+def _value_codes(session: Session, cycle: Cycle) -> list[str]:
+    return list(
+        session.scalars(
+            select(ValueCode.identifier)
+            .where(ValueCode.library_version_id == cycle.library_version_id)
+            .order_by(ValueCode.position)
+        )
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def extract_load(
+def read_fingerprint(connector_fingerprint: str, source: SourceSpec) -> str:
+    """What the source delivered *and* how it is read: the connector's options decide what lands."""
+    return _fingerprint(connector_fingerprint, source.connector, dict(source.options))
+
+
+def model_fingerprint(config: RelationshipConfig, cycle: Cycle, value_codes: list[str], texts: Any) -> str:
+    """Everything modelling depends on besides the landed rows: re-modelling follows any change of it."""
+    return _fingerprint(
+        [(p.key, p.match) for p in config.parties],
+        [(e.party, e.role, e.perspective) for e in config.equivalences],
+        dict(config.levels),
+        cycle.library_version_id,
+        value_codes,
+        texts,
+    )
+
+
+def run_source(
     settings: Settings,
     config: RelationshipConfig,
     cycle_number: int,
@@ -132,133 +184,255 @@ def extract_load(
     *,
     force: bool = False,
 ) -> SourceResult:
-    """Land the source file with dlt unless this exact file was already modelled for this cycle."""
+    """Bring one source of one cycle up to date; returns what happened (raises a one-line VmError on failure).
+
+    Unchanged delivery and mapping → nothing. Changed mapping only → re-modelled from the
+    lake's landed rows. Changed delivery (or ``force``) → read, landed and modelled.
+    """
     result = SourceResult(cycle_number, source.key, source.path.name)
-    if not source.path.exists():
-        raise SourceError(str(source.path.name), f"file not found: {source.path}")
-    sha = file_sha256(source.path)
     sessions = open_store(settings)
-    with sessions() as session:
-        _, cycle = _cycle(session, config, cycle_number)
-        previous = previous_load(session, cycle, source.key)
-        if previous is not None and previous.sha256 == sha and not force:
-            result.status = "unchanged"
-            result.rows_read, result.evaluations = previous.rows_read, previous.evaluations
-            result.quarantined = previous.quarantined
-            return result
-        ctx = _context(settings, config, session, cycle, source)
+    lake = settings.lake()
     connector = get_connector(source.connector)
-    try:
-        land(settings, config.key, connector.resources(source, ctx))
-    except Exception as exc:
-        raise _source_error(exc) from exc
-    result.rows_read = ctx.report.rows_read
-    result.rows_dropped = dict(ctx.report.dropped)
-    result.sha256 = sha
-    # An empty hash marks "landed, not modelled yet": should modelling fail, the next run is not skipped.
-    with transaction(sessions) as session:
-        _, cycle = _cycle(session, config, cycle_number)
-        record_load(
-            session,
-            cycle,
-            source.key,
-            connector=source.connector,
-            file_name=source.path.name,
-            sha256="",
-            rows_read=result.rows_read,
-            rows_dropped=sum(result.rows_dropped.values()),
-            loaded_at=utcnow(),  # the landing's age, for VM_LANDING_RETENTION_DAYS
-        )
-    result.status = "landed"
-    return result
-
-
-def _source_error(exc: BaseException) -> BaseException:
-    """dlt wraps errors raised inside a resource; surface the connector's own one-line error."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, VmError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return exc
-
-
-def model_source(
-    settings: Settings,
-    config: RelationshipConfig,
-    cycle_number: int,
-    source: SourceSpec,
-    landed: SourceResult,
-) -> SourceResult:
-    """Read the landed rows back, map and validate them, and replace the source's evaluations."""
-    connector = get_connector(source.connector)
-    sessions = open_store(settings)
     with sessions() as session:
-        _, cycle = _cycle(session, config, cycle_number)
-        ctx = _context(settings, config, session, cycle, source)
+        _relationship, cycle = _cycle(session, config, cycle_number)
+        codes = _value_codes(session, cycle)
         texts = library_store.level_texts(session, cycle.library_version_id)
-    frames = read_landed(settings, config.key, connector.landing_tables, cycle_number, source.key)
-    if landed.status == "remodelled" and all(frame.empty for frame in frames.values()):
-        # purged by retention (or never landed): re-modelling from nothing would erase what is stored
-        raise SourceError(
-            source.path.name,
-            "nothing of this source is in the landing (purged after VM_LANDING_RETENTION_DAYS, or never "
-            "landed); run with --force instead of --remodel to read the file again",
+        previous = session.scalar(
+            select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source.key)
         )
-    answers = connector.answers(frames, source, ctx)
-    modelled = model_answers(
-        answers,
+        landed: dict[str, list[str]] = {}
+        for path, table in _landed_files(session, cycle.id, source.key):
+            landed.setdefault(table.removeprefix("landed_"), []).append(path)
+    ctx = ConnectorContext(
+        relationship_key=config.key,
         cycle=cycle_number,
-        value_codes=ctx.value_codes,
+        secret=settings.secret(),
+        value_codes=codes,
+        keep_columns=frozenset(source.options.get("keep_columns", ()) or ()),
+    )
+    mapping_fp = model_fingerprint(config, cycle, codes, texts)
+    try:
+        delivered = read_fingerprint(connector.fingerprint(source, ctx), source)
+    except OSError as exc:
+        raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
+    result.sha256 = delivered
+    mapping = Mapping(
+        cycle=cycle_number,
+        value_codes=codes,
         levels=LevelParser(config.levels, texts),
         parties=party_rules(config),
         perspectives=perspective_rules(config),
     )
-    result = landed
-    result.evaluations = len(modelled.evaluations)
-    result.quarantined = len(modelled.quarantined)
-    result.participants = modelled.evaluations["respondent_key"].nunique() if len(modelled.evaluations) else 0
-    unmapped = summarise_unmapped(modelled.unmapped_roles, config.min_group_size)
-    result.unmapped_roles, result.unmapped_titles_withheld = unmapped.lines, unmapped.withheld
-    counts: dict[str, object] = {"evaluations": result.evaluations, "quarantined": result.quarantined}
-    if landed.status != "remodelled":  # a fresh read of the file: its hash and read counts too
-        counts |= {
-            "sha256": landed.sha256,
-            "rows_read": landed.rows_read,
-            "rows_dropped": sum(landed.rows_dropped.values()),
-        }
-    with transaction(sessions) as session:
-        relationship, cycle = _cycle(session, config, cycle_number)
-        replace_source(session, relationship, cycle, source.key, modelled.evaluations, modelled.quarantined)
-        record_load(
-            session, cycle, source.key, connector=source.connector, file_name=source.path.name, **counts
+    partition = Partition(config.key, cycle_number, source.key)
+    load_id = new_load_id()
+    same_delivery = previous is not None and previous.sha256 == delivered and not force
+    if same_delivery and previous is not None and previous.plan and landed:
+        if previous.model_fingerprint == mapping_fp:
+            return _unchanged(result, previous)
+        plan = AnswerPlan.from_json(previous.plan)
+        result.status = SourceStatus.REMODELLED
+        result.rows_read, result.rows_dropped = previous.rows_read, {}
+        new_landed: dict[str, list[str]] = {}
+    else:
+        delivery = connector.read(source, ctx)
+        new_landed = _land(lake, partition, load_id, delivery)
+        failpoints.reached("source.landed")
+        if delivery.plan is None:
+            raise SourceError(source.path.name, "the connector delivered no answers")
+        plan = delivery.plan
+        landed = new_landed
+        result.rows_read = ctx.report.rows_read
+        result.rows_dropped = dict(ctx.report.dropped)
+    evaluations_path = partition.file(EVALUATIONS, load_id)
+    try:
+        modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source.key, evaluations_path)
+        failpoints.reached("source.modelled")
+        result.evaluations, result.participants, unmapped, quarantine = modelled
+        result.quarantined = quarantine.num_rows
+        result.reasons = dict(Counter(quarantine.column("reason").to_pylist()))
+        unmapped_summary_ = summarise_unmapped(unmapped, config.min_group_size)
+        result.unmapped_roles, result.unmapped_titles_withheld = (
+            unmapped_summary_.lines,
+            unmapped_summary_.withheld,
         )
-    if result.status == "landed":
-        result.status = "loaded"
+        if not result.evaluations and result.quarantined:
+            raise SourceError(source.path.name, _all_set_aside(result))
+        with transaction(sessions) as session:
+            _, cycle = _cycle(session, config, cycle_number)
+            _commit(
+                session,
+                cycle,
+                source,
+                load_id,
+                landed=new_landed,
+                evaluations=(evaluations_path, result.evaluations),
+                quarantine=quarantine,
+                values={
+                    "connector": source.connector,
+                    "file_name": source.path.name,
+                    "sha256": delivered,
+                    "model_fingerprint": mapping_fp,
+                    "plan": plan.to_json(),
+                    "rows_read": result.rows_read,
+                    "rows_dropped": sum(result.rows_dropped.values()),
+                    "evaluations": result.evaluations,
+                    "quarantined": result.quarantined,
+                    **({"loaded_at": utcnow()} if new_landed else {}),
+                },
+            )
+            failpoints.reached("source.before_commit")
+    except BaseException:
+        lake.delete([evaluations_path, *(p for paths in new_landed.values() for p in paths)])
+        raise
+    failpoints.reached("source.committed")
     return result
 
 
-def score(
-    settings: Settings,
-    config: RelationshipConfig,
-    cycle_number: int,
-    sources: list[SourceResult],
-    *,
-    publish_held: bool = False,
-) -> ScoreSummary:
-    """Recompute and publish the cycle's scores, unless the re-scoring rule holds them back.
+def _unchanged(result: SourceResult, previous: SourceLoad) -> SourceResult:
+    result.status = SourceStatus.UNCHANGED
+    result.rows_read, result.evaluations = previous.rows_read, previous.evaluations
+    result.quarantined = previous.quarantined
+    return result
 
-    When every source was unchanged since the last run the published scores are still right
-    and only summarised (a relationship setting such as the minimum group size is re-applied
-    on every read anyway) — unless they were published before their atom counts were kept,
-    or ``publish_held`` asks to publish scores held back by an earlier run.
+
+def _all_set_aside(result: SourceResult) -> str:
+    reason, count = max(result.reasons.items(), key=lambda item: item[1])
+    more = f"; {len(result.reasons) - 1} other reason(s)" if len(result.reasons) > 1 else ""
+    return (
+        f"every answer was set aside ({result.quarantined}): {count} for '{reason}'{more}; "
+        "check the parties' `match`, `equivalences` and `levels` in the configuration"
+    )
+
+
+def _landed_files(session: Session, cycle_id: int, source_key: str) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(LakeFile.path, LakeFile.table_name)
+        .where(
+            LakeFile.cycle_id == cycle_id,
+            LakeFile.source_key == source_key,
+            LakeFile.table_name != EVALUATIONS,
+        )
+        .order_by(LakeFile.load_id, LakeFile.path)
+    )
+    return [(path, name) for path, name in rows]
+
+
+def _land(lake: Lake, partition: Partition, load_id: str, delivery: Delivery) -> dict[str, list[str]]:
+    """Write every landed table of the delivery as it streams; returns table → files (relative paths)."""
+    written: dict[str, list[str]] = {}
+    try:
+        for table in delivery.tables:
+            path = partition.file(f"landed_{table.name}", load_id)
+            written.setdefault(table.name, []).append(path)
+            lake.write_batches(path, table.schema, table.batches)
+    except BaseException:
+        lake.delete(p for paths in written.values() for p in paths)
+        raise
+    return {name: paths for name, paths in written.items()}
+
+
+def _model(
+    lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
+) -> tuple[int, int, Counter[tuple[str, str]], pa.Table]:
+    """Model the landed files into the evaluations file ``out``; (evaluations, people, unmapped, quarantine)."""
+    with duckdb.connect() as con:
+        if not files:
+            raise SourceError(
+                source_key, "nothing of this source is in the lake; run with --force to read it"
+            )
+        lake.relation(con, "landed", files)
+        answers_view(con, plan, source_key)
+        checked_view(con, plan, mapping)
+        lake.write_batches(out, EVALUATION_SCHEMA, evaluation_batches(con))
+        quarantine = quarantined(con)
+        lake.relation(con, "written", [out])
+        count, people, unmapped = summary(con, "written")
+    return count, people, unmapped, quarantine
+
+
+def _commit(
+    session: Session,
+    cycle: Cycle,
+    source: SourceSpec,
+    load_id: str,
+    *,
+    landed: dict[str, list[str]],
+    evaluations: tuple[str, int],
+    quarantine: pa.Table,
+    values: dict[str, Any],
+) -> None:
+    """Make the load visible: its files replace the source's previous ones, with its counts and quarantine."""
+    replaced = [LakeFile.table_name == EVALUATIONS]
+    if landed:
+        replaced.append(LakeFile.table_name != EVALUATIONS)
+    for condition in replaced:
+        session.execute(
+            delete(LakeFile).where(
+                LakeFile.cycle_id == cycle.id, LakeFile.source_key == source.key, condition
+            )
+        )
+    rows = [
+        {"cycle_id": cycle.id, "source_key": source.key, "table_name": f"landed_{name}", "path": path,
+         "load_id": load_id, "rows": 0}
+        for name, paths in landed.items()
+        for path in paths
+    ]  # fmt: skip
+    path, count = evaluations
+    rows.append(
+        {"cycle_id": cycle.id, "source_key": source.key, "table_name": EVALUATIONS, "path": path,
+         "load_id": load_id, "rows": count}
+    )  # fmt: skip
+    for row in rows:
+        session.add(LakeFile(**row))
+    session.execute(
+        delete(QuarantinedRow).where(
+            QuarantinedRow.cycle_id == cycle.id, QuarantinedRow.source_key == source.key
+        )
+    )
+    if quarantine.num_rows:
+        columns = ("cycle_id", *quarantine.column_names)
+        table = QuarantinedRow.__table__
+        arrays = [quarantine.column(name).to_pylist() for name in quarantine.column_names]
+        bulk_insert(session, table, columns, ((cycle.id, *row) for row in zip(*arrays, strict=True)))  # type: ignore[arg-type]
+    load = session.scalar(
+        select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source.key)
+    )
+    if load is None:
+        load = SourceLoad(cycle_id=cycle.id, source_key=source.key)
+        session.add(load)
+    for attr, value in values.items():
+        setattr(load, attr, value)
+    session.flush()
+
+
+def score(
+    settings: Settings, config: RelationshipConfig, cycle_number: int, *, publish_held: bool = False
+) -> ScoreSummary | None:
+    """Score the cycle from its committed lake files, unless nothing changed; None: the cycle has no data.
+
+    Nothing changed means the same files and the same scoring settings as the stored scores
+    (``Cycle.scored_state``), so a run killed after a load committed but before its scores
+    did is completed by the next run. Scores held back by the re-scoring rule stay held
+    until the data changes again or ``publish_held`` publishes them.
     """
+    lake = settings.lake()
     with transaction(open_store(settings)) as session:
-        _, cycle = _cycle(session, config, cycle_number)
-        unchanged = bool(sources) and all(s.status == "unchanged" for s in sources)
-        if unchanged and has_published_tally(session, cycle.id) and not (publish_held and cycle.held_note):
+        relationship, cycle = _cycle(session, config, cycle_number)
+        counts = cycle_counts(session, lake, cycle)
+        if counts.empty:
+            return None
+        state = counts.fingerprint(
+            relationship.agreement,
+            effective_min_group_size(relationship),
+            sorted(p.key for p in config.parties),
+        )
+        current = cycle.scored_state == state and has_published_tally(session, cycle.id)
+        if current and not (publish_held and cycle.held_note):
             return stored_summary(session, cycle.id)
-        return score_cycle(session, cycle.id, publish_held=publish_held)
+        summary_ = score_cycle(session, cycle.id, counts, publish_held=publish_held)
+        cycle.scored_state = state
+        failpoints.reached("score.before_commit")
+    return summary_
 
 
 def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[int]) -> int:
@@ -270,55 +444,20 @@ def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[in
     from vm_core.audit import AnonymityLeak, audit_anonymity
 
     with open_store(settings)() as session:
-        reports = [audit_anonymity(session, config.key, number) for number in cycle_numbers]
+        reports = [audit_anonymity(session, settings.lake(), config.key, number) for number in cycle_numbers]
     problems = [line for report in reports for line in report.problems]
     if problems:
         raise AnonymityLeak(problems)
     return sum(report.tables for report in reports)
 
 
-def run_cycle_locally(
-    settings: Settings,
-    config: RelationshipConfig,
-    cycle_number: int,
-    *,
-    remodel: bool = False,
-    force: bool = False,
-    publish_held: bool = False,
-    progress: Callable[[str], None] = lambda _: None,
-) -> CycleResult:
-    """The whole cycle in-process, with the flow's semantics: a source that cannot be read fails alone.
-
-    ``progress`` receives one line as each long step starts.
-    """
-    cycle_cfg = config.cycle(cycle_number)
-    results = []
-    for source in cycle_cfg.sources:
-        where = f"cycle {cycle_number} · {source.key}"
-        try:
-            if remodel:
-                landed = SourceResult(cycle_number, source.key, source.path.name, status="remodelled")
-            else:
-                progress(f"{where}: reading and landing {source.path.name}…")
-                landed = extract_load(settings, config, cycle_number, source, force=force)
-                if landed.status == "unchanged":
-                    results.append(landed)
-                    continue
-            progress(f"{where}: mapping, validating and storing…")
-            results.append(model_source(settings, config, cycle_number, source, landed))
-        except VmError as exc:
-            results.append(
-                SourceResult(cycle_number, source.key, source.path.name, status="failed", error=str(exc))
-            )
-    progress(f"cycle {cycle_number}: scoring…")
-    result = CycleResult(cycle_number, cycle_cfg.mode, results)
-    return with_scores(result, score(settings, config, cycle_number, results, publish_held=publish_held))
-
-
-def with_scores(result: CycleResult, summary: ScoreSummary) -> CycleResult:
-    """The cycle's result with what scoring published or held back."""
-    result.scored_cells, result.suppressed_cells = summary.cells, summary.suppressed_cells
-    result.held, result.risk_accepted = summary.held, summary.risk_accepted
+def with_scores(result: CycleResult, summary_: ScoreSummary | None) -> CycleResult:
+    """The cycle's result with what scoring published or held back (None: no data, nothing scored)."""
+    if summary_ is None:
+        result.no_data = True
+        return result
+    result.scored_cells, result.suppressed_cells = summary_.cells, summary_.suppressed_cells
+    result.held, result.risk_accepted = summary_.held, summary_.risk_accepted
     return result
 
 

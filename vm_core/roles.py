@@ -14,12 +14,17 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import distinct, func, select
+import duckdb
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vm_core.modelling import NO_ROLE
-from vm_core.models import Cycle, Evaluation, Participant, Party, Relationship
+from vm_core.evidence import committed_files, evaluations_relation
+from vm_core.lake import Lake
+from vm_core.models import Cycle, Relationship
 from vm_core.scores import narrow_to
+
+#: How a respondent without any role is listed among the unmapped roles.
+NO_ROLE = "(no role)"
 
 
 def withheld_label(titles: int, min_group_size: int) -> str:
@@ -65,41 +70,36 @@ class StoredUnmapped:
 
 
 def read_unmapped(
-    session: Session, relationship_key: str | None = None, cycle_number: int | None = None
+    session: Session, lake: Lake, relationship_key: str | None = None, cycle_number: int | None = None
 ) -> list[StoredUnmapped]:
     """Respondents who evaluated in a cycle without a perspective, by their party then and their title.
 
-    The title is the participant's latest (``participant.source_role``): the store keeps one per person.
+    Read from the cycle's evaluations in the lake, which carry the title each respondent gave then.
     """
-    query = (
-        select(
-            Relationship.key,
-            Relationship.min_group_size,
-            Cycle.number,
-            Party.key,
-            Participant.source_role,
-            func.count(distinct(Participant.id)),
-        )
-        .select_from(Evaluation)
-        .join(Cycle, Cycle.id == Evaluation.cycle_id)
-        .join(Relationship, Relationship.id == Cycle.relationship_id)
-        .join(Participant, Participant.id == Evaluation.participant_id)
-        .join(Party, Party.id == Evaluation.party_id)
-        .where(Evaluation.perspective_id.is_(None))
-        .group_by(
-            Relationship.key, Relationship.min_group_size, Cycle.number, Party.key, Participant.source_role
-        )
-        .order_by(Relationship.key, Cycle.number)
+    query = narrow_to(
+        select(Relationship.key, Relationship.min_group_size, Cycle.number, Cycle.id)
+        .join(Cycle, Cycle.relationship_id == Relationship.id)
+        .order_by(Relationship.key, Cycle.number),
+        relationship_key,
+        cycle_number,
     )
-    found: dict[tuple[str, int], StoredUnmapped] = {}
-    for relationship, min_size, cycle, party, title, n in session.execute(
-        narrow_to(query, relationship_key, cycle_number)
-    ):
-        key = (relationship, cycle)
-        if key not in found:
-            found[key] = StoredUnmapped(relationship, cycle, min_size, Counter())
-        found[key].titles[(party, title if title and title.strip() else NO_ROLE)] += n
-    return list(found.values())
+    found: list[StoredUnmapped] = []
+    for relationship, min_size, cycle, cycle_id in session.execute(query).all():
+        files = committed_files(session, cycle_id)
+        if not files:
+            continue
+        with duckdb.connect() as con:
+            name = evaluations_relation(con, lake, files)
+            rows = con.execute(
+                f"SELECT party, role, count(DISTINCT respondent_key) FROM {name} "
+                "WHERE perspective IS NULL GROUP BY party, role"
+            ).fetchall()
+        if rows:
+            titles: Counter[tuple[str, str]] = Counter()
+            for party, title, n in rows:
+                titles[(str(party), title if title and str(title).strip() else NO_ROLE)] += int(n)
+            found.append(StoredUnmapped(relationship, cycle, min_size, titles))
+    return found
 
 
 def unmapped_lines(stored: list[StoredUnmapped], *, reveal: bool) -> list[str]:

@@ -17,7 +17,8 @@ Groups
     Evaluations without a party are not scored at all; those without a perspective
     (an unmapped role) count in ``all`` and their ``party`` only. Every group is a
     sum of *atoms* (party × perspective, and each party's never-published rest
-    without a perspective), counted in SQL (:func:`atom_tallies`).
+    without a perspective), counted by one GROUP BY over the cycle's lake files
+    (:func:`vm_core.evidence.cycle_counts`, :func:`atom_tallies`).
 
 Anonymity (:mod:`vm_core.anonymity`; enforced here and again in
 :func:`vm_core.scores.read_scores`, the only read path)
@@ -53,11 +54,11 @@ from sqlalchemy.orm import Session
 from vm_core.anonymity import ALL as ALL
 from vm_core.anonymity import CATEGORIES, Atom, HeatmapTable, Suppression, differencing_risk, suppress
 from vm_core.anonymity import Group as Group
+from vm_core.evidence import CycleCounts
 from vm_core.models import (
     LEVELS,
     MIN_GROUP_SIZE_FLOOR,
     Cycle,
-    Evaluation,
     Party,
     Perspective,
     PublishedTally,
@@ -269,37 +270,23 @@ def relationship_table(session: Session, relationship_id: int) -> RelationshipTa
     )
 
 
-def atom_tallies(session: Session, cycle_id: int, layout: RelationshipTable) -> CycleTallies:
-    """What the cycle's evaluations say, per Value Code and atom, counted in the database.
+def atom_tallies(counts: CycleCounts, layout: RelationshipTable, code_ids: Mapping[str, int]) -> CycleTallies:
+    """What the cycle's evaluations say, per Value Code id and atom (counted in the lake, vm_core.evidence).
 
-    One GROUP BY over the cycle's evaluations (each carries the respondent's party and
-    perspective in this cycle), so the work in Python is proportional to the number of
-    atoms, not of evaluations. Evaluations without a party of the relationship are not
-    scored. Atoms nobody answered are absent.
+    The work in Python is proportional to the number of atoms, not of evaluations.
+    Evaluations of a party or perspective the relationship does not know (retired and
+    gone) are not scored. Atoms nobody answered are absent.
     """
-    counts = session.execute(
-        select(
-            Evaluation.value_code_id,
-            Evaluation.party_id,
-            Evaluation.perspective_id,
-            Evaluation.level,
-            Evaluation.blank,
-            func.count(),
-        )
-        .where(Evaluation.cycle_id == cycle_id, Evaluation.party_id.is_not(None))
-        .group_by(
-            Evaluation.value_code_id,
-            Evaluation.party_id,
-            Evaluation.perspective_id,
-            Evaluation.level,
-            Evaluation.blank,
-        )
-    )
+    parties = set(layout.party_ids)
+    perspectives = set(layout.perspective_ids)
     out: CycleTallies = {}
-    for value_code_id, party_id, perspective_id, level, blank, count in counts:
-        atom = layout.atom(party_id, perspective_id)
-        if atom is None:
-            continue  # another relationship's party
+    for code, party, perspective, level, blank, count in counts.rows:
+        value_code_id = code_ids.get(code)
+        if value_code_id is None or party not in parties:
+            continue
+        if perspective is not None and perspective not in perspectives:
+            perspective = None  # a perspective that left the configuration counts as unmapped
+        atom = Atom(party, perspective)
         slot = int(level) - 1 if level is not None else _BLANK if blank else _NO_LEVEL
         tally = out.setdefault(value_code_id, {}).setdefault(atom, [0] * len(CATEGORIES))
         tally[slot] += int(count)
@@ -404,15 +391,6 @@ def _shown_groups(session: Session, cycle_id: int) -> dict[int, set[Group]]:
     return out
 
 
-def _participants(session: Session, cycle_id: int, layout: RelationshipTable) -> int:
-    count = session.scalar(
-        select(func.count(func.distinct(Evaluation.participant_id))).where(
-            Evaluation.cycle_id == cycle_id, Evaluation.party_id.in_(list(layout.party_ids.values()))
-        )
-    )
-    return int(count or 0)
-
-
 def _value_codes(session: Session, cycle: Cycle) -> list[tuple[int, str]]:
     return [
         (vc_id, identifier)
@@ -426,7 +404,12 @@ def _value_codes(session: Session, cycle: Cycle) -> list[tuple[int, str]]:
 
 
 def score_cycle(
-    session: Session, cycle_id: int, *, erasure: bool = False, publish_held: bool = False
+    session: Session,
+    cycle_id: int,
+    counts: CycleCounts,
+    *,
+    erasure: bool = False,
+    publish_held: bool = False,
 ) -> ScoreSummary:
     """Compute the scores of one cycle and publish them, unless the re-scoring rule holds them back.
 
@@ -450,7 +433,8 @@ def score_cycle(
     layout = relationship_table(session, relationship.id)
     table = layout.table
     value_codes = _value_codes(session, cycle)
-    now = atom_tallies(session, cycle_id, layout)
+    now = atom_tallies(counts, layout, {identifier: vc for vc, identifier in value_codes})
+    cycle.participants = counts.participants
 
     hidden = {vc: suppress(table, now.get(vc, {}), min_size) for vc, _ in value_codes}
     now_shown = {vc: set(table.groups) - set(hidden[vc]) for vc, _ in value_codes}
@@ -503,7 +487,7 @@ def score_cycle(
         cells=len(rows),
         suppressed_cells=sum(1 for r in rows if r["suppressed"]),
         value_codes=len(value_codes),
-        participants=_participants(session, cycle_id, layout),
+        participants=counts.participants,
         risk_accepted=risk,
     )
 
@@ -529,12 +513,11 @@ def stored_summary(session: Session, cycle_id: int) -> ScoreSummary:
             func.count(func.distinct(Score.value_code_id)),
         ).where(Score.cycle_id == cycle_id)
     ).one()
-    layout = relationship_table(session, cycle.relationship_id)
     return ScoreSummary(
         cells=int(cells),
         suppressed_cells=int(suppressed),
         value_codes=int(value_codes),
-        participants=_participants(session, cycle_id, layout),
+        participants=cycle.participants or 0,
         held=cycle.held_note,
     )
 

@@ -2,12 +2,15 @@
 
 ``VM_HOME``          folder for the embedded store, landing data and the secret (default ``./.vm``)
 ``VM_DATABASE_URL``  SQLAlchemy URL of the domain store (default: SQLite file in VM_HOME)
-``VM_LANDING``       where dlt lands raw data: ``duckdb`` (a file in VM_HOME, used only by flows)
-                     or ``store`` (the store's own PostgreSQL database). Default: duckdb for an
+``VM_LAKE_URL``      where the evaluation lake lives (vm_core.lake): a folder, or an object-store URL
+                     such as ``s3://bucket/prefix``. Default: ``VM_HOME/lake``.
+``VM_LAKE_GRACE_SECONDS`` how long a replaced lake file stays for readers that listed it (default 600)
+``VM_LANDING``       where dlt lands raw data of API connectors: ``duckdb`` (a file in VM_HOME) or
+                     ``store`` (the store's own PostgreSQL database). Default: duckdb for an
                      embedded store, store for PostgreSQL.
-``VM_LANDING_SCHEMA`` dataset/schema prefix for landed data (default ``vm_raw``)
+``VM_LANDING_SCHEMA`` dataset/schema prefix for dlt-landed data (default ``vm_raw``)
 ``VM_LANDING_RETENTION_DAYS`` days landed raw data is kept (default: unset, kept until removed);
-                     each run and ``vm landing purge`` delete loads older than that
+                     each run and ``vm landing purge`` delete landed files older than that
 ``VM_SECRET``        installation secret for pseudonymisation; default: ``VM_HOME/secret.key``,
                      created with 32 random bytes on first use.
 """
@@ -19,9 +22,14 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vm_core.errors import VmError
+
+if TYPE_CHECKING:
+    from vm_core.lake import Lake
 
 #: Masks group and other bits off every file and folder a process creates: 0600 files, 0700 folders.
 PRIVATE_UMASK = 0o077
@@ -56,6 +64,12 @@ class Settings:
     landing_schema: str
     secret_override: str | None = None
     landing_retention_days: int | None = None  # None: landed raw data is kept (vm_core.landing.purge_expired)
+    lake_url: str = ""  # "" = VM_HOME/lake
+    lake_grace_seconds: int = 600
+
+    def lake(self) -> Lake:
+        """The evaluation lake (opened once per process and location)."""
+        return _lake(self.lake_url or str(self.home / "lake"))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,6 +87,8 @@ class Settings:
             landing_schema=env.get("VM_LANDING_SCHEMA", "vm_raw"),
             secret_override=env.get("VM_SECRET") or None,
             landing_retention_days=_retention_days(env.get("VM_LANDING_RETENTION_DAYS", "")),
+            lake_url=env.get("VM_LAKE_URL", ""),
+            lake_grace_seconds=int(env.get("VM_LAKE_GRACE_SECONDS") or 600),
         )
 
     @property
@@ -151,3 +167,10 @@ def _sync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@cache
+def _lake(url: str) -> Lake:
+    from vm_core.lake import Lake
+
+    return Lake(url)

@@ -1,27 +1,26 @@
-"""Parsing the generic long CSV format and mapping its landed rows to answers."""
+"""Reading the generic long CSV format into its landed answers table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.common import (
     LANDING_FIELDS,
-    answer_frame,
-    empty_answers,
-    fit_row,
-    iter_records,
-    read_text,
-    texts,
+    all_blank,
+    blank_to_null,
+    is_blank_array,
+    read_csv_batches,
+    read_header,
+    source_files,
 )
 from connectors.csv_long import settings
-from vm_core.connector import ConnectorContext, SourceSpec
+from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, SourceSpec
 from vm_core.errors import ConfigError, SourceError
-from vm_core.scrub import scrub_counted
+from vm_core.scrub import scrub_array
 
 SCHEMA = pa.schema(
     [
@@ -55,32 +54,52 @@ def delimiter_option(source: SourceSpec) -> str | None:
     return value
 
 
-def detect_delimiter(text: str) -> str:
+def detect_delimiter(path: Path) -> str:
     """The candidate delimiter that occurs most often in the header line (',' when none does)."""
-    header = text.split("\n", 1)[0]
+    with path.open("rb") as fh:
+        header = fh.readline().decode("utf-8-sig", errors="replace")
     counts = {d: header.count(d) for d in settings.DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else settings.DELIMITERS[0]
 
 
-def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
-    """(Arrow table with SCHEMA, data rows read); the respondent id is pseudonymised, never kept.
+PLAN = AnswerPlan(
+    table=settings.TABLE,
+    organisation="organisation",
+    role="role",
+    value_code="value_code",
+    value="level",
+    comment="comment",
+    source_column=settings.SOURCE_COLUMN,
+)
 
-    Only the format's own columns land (an allow-list); the names of any others are recorded in
-    ``ctx.report.columns_not_landed``. Comments are scrubbed of e-mail addresses, phones and links.
-    """
-    file = source.path.name
+
+def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:
+    """The source's file(s) as one landed table; every file's header is checked before anything streams."""
     configured = delimiter_option(source)
-    text = read_text(source.path)
-    records = iter_records(text, file, configured or detect_delimiter(text))
-    header = next(records, None)
-    if header is None or not any(c.strip() for c in header[1]):
+    files = []
+    for path in source_files(source):
+        delimiter = configured or detect_delimiter(path)
+        files.append((path, delimiter, _columns(path, delimiter, ctx)))
+    ctx.report.pii_columns_removed.append("respondent_id")
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    batches = (
+        batch for path, delimiter, index in files for batch in _rows(path, delimiter, index, ctx, seen)
+    )
+    return Delivery((LandedTable(settings.TABLE, SCHEMA, batches),), PLAN)
+
+
+def _columns(path: Path, delimiter: str, ctx: ConnectorContext) -> tuple[list[str], dict[str, int]]:
+    """The header as written, and the position (0-based) of each known column."""
+    file = path.name
+    header = read_header(path, delimiter, 1)
+    written = header.records[0] if header.records else []
+    if not any(c.strip() for c in written):
         raise SourceError(
             file,
             f"the file is empty; row 1 must name the columns ({', '.join(settings.REQUIRED_COLUMNS)})",
             1,
         )
-    written = header[1]
     index: dict[str, int] = {}
     for i, name in enumerate(written):
         key = name.strip().lower()
@@ -96,86 +115,79 @@ def read_long(source: SourceSpec, ctx: ConnectorContext) -> tuple[Any, int]:
                 1,
                 name,
             )
-    width = len(written)
-    codes = {code.lower(): code for code in ctx.value_codes}
     known = {*settings.REQUIRED_COLUMNS, *settings.OPTIONAL_COLUMNS}
     ctx.report.columns_not_landed.extend(
         name.strip() or f"column {i + 1}"
         for i, name in enumerate(written)
         if name.strip().lower() not in known
     )
-
-    def at(cells: list[str], name: str) -> str:
-        return cells[index[name]] if name in index else ""
-
-    out: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
-    seen: dict[tuple[str, str], int] = {}
-    rows_read = 0
-    for row, raw in records:
-        if not any(c.strip() for c in raw):
-            continue
-        cells = fit_row(raw, width, file, row)
-        rows_read += 1
-        respondent = at(cells, "respondent_id").strip()
-        if not respondent:
-            raise SourceError(file, "respondent_id is blank", row, written[index["respondent_id"]])
-        code = at(cells, "value_code").strip()
-        if not code:
-            raise SourceError(file, "value_code is blank", row, written[index["value_code"]])
-        code = codes.get(code.lower(), code)
-        respondent_key = ctx.pseudonymise(respondent)
-        if (respondent_key, code.lower()) in seen:
-            first = seen[respondent_key, code.lower()]
-            raise SourceError(
-                file,
-                # a library identifier may be named; an unknown cell's text is not repeated
-                f"respondent already answered {code if code.lower() in codes else 'this Value Code'} "
-                f"in row {first}",
-                row,
-                written[index["value_code"]],
-            )
-        seen[respondent_key, code.lower()] = row
-        out["source_row"].append(row)
-        out["respondent_key"].append(respondent_key)
-        out["response_id"].append(at(cells, "response_id").strip() or respondent_key)
-        out["organisation"].append(at(cells, "organisation").strip() or None)
-        out["role"].append(at(cells, "role").strip() or None)
-        out["value_code"].append(code)
-        out["level"].append(at(cells, "level").strip() or None)  # checked 1–5 by the contract, per answer
-        comment = at(cells, "comment")
-        if comment.strip():
-            comment, found = scrub_counted(comment)
-            ctx.report.scrubbed.update(found)
-        out["comment"].append(comment if comment.strip() else None)
-        out["submitted_at"].append(at(cells, "submitted_at").strip() or None)
-    count = len(out["source_row"])
-    out["cycle"] = [ctx.cycle] * count
-    out["source_key"] = [source.key] * count
-    out["source_file"] = [file] * count
-    return pa.Table.from_pydict(out, schema=SCHEMA), rows_read
+    return written, {k: v for k, v in index.items() if k in known}
 
 
-def long_answers(
-    landed: Mapping[str, pd.DataFrame], source: SourceSpec, ctx: ConnectorContext
-) -> pd.DataFrame:
-    rows = landed[settings.TABLE]
-    if rows.empty:
-        return empty_answers()
-    rows = rows.sort_values("source_row", kind="stable")
+def _rows(
+    path: Path,
+    delimiter: str,
+    columns: tuple[list[str], dict[str, int]],
+    ctx: ConnectorContext,
+    seen: dict[tuple[str, str], tuple[str, int]],
+) -> Iterator[pa.RecordBatch]:
+    file = path.name
+    written, index = columns
+    header = read_header(path, delimiter, 1)
+    width = len(written)
+    wanted = sorted(i + 1 for i in index.values())
     codes = {code.lower(): code for code in ctx.value_codes}
-    value_codes = texts(rows["value_code"])
-    canonical = pd.Series(value_codes, dtype=object).str.lower().map(codes)
-    frame = {
-        "source_key": np.full(len(rows), source.key, dtype=object),
-        "source_file": texts(rows["source_file"]),
-        "source_row": rows["source_row"].to_numpy(dtype="int64"),
-        "source_column": np.full(len(rows), settings.SOURCE_COLUMN, dtype=object),
-        "response_id": texts(rows["response_id"]),
-        "respondent_key": texts(rows["respondent_key"]),
-        "organisation": texts(rows["organisation"]),
-        "role": texts(rows["role"]),
-        "value_code": np.where(canonical.notna().to_numpy(), canonical.to_numpy(dtype=object), value_codes),
-        "value": texts(rows["level"]),
-        "comment": texts(rows["comment"]),
-    }
-    return answer_frame(frame)
+
+    def column(batch: pa.RecordBatch, name: str) -> pa.Array:
+        if name in index:
+            return batch.column(f"c{index[name] + 1}")
+        return pa.array([""] * batch.num_rows, pa.string())
+
+    for batch in read_csv_batches(path, header, width, wanted, delimiter):
+        batch_rows = batch.column("source_row")
+        empty = all_blank([batch.column(f"c{p}") for p in wanted])
+        if pc.any(empty).as_py():
+            keep = pc.invert(empty)
+            batch = batch.filter(keep)
+            batch_rows = batch.column("source_row")
+        ctx.report.rows_read += batch.num_rows
+        if not batch.num_rows:
+            continue
+        respondent = pc.utf8_trim_whitespace(column(batch, "respondent_id"))
+        code = pc.utf8_trim_whitespace(column(batch, "value_code"))
+        for name, values in (("respondent_id", respondent), ("value_code", code)):
+            blank = is_blank_array(values)
+            if pc.any(blank).as_py():
+                row = batch_rows[pc.index(blank, True).as_py()].as_py()
+                raise SourceError(file, f"{name} is blank", row, written[index[name]])
+        keys = [ctx.pseudonymise(value) for value in respondent.to_pylist()]
+        canonical = [codes.get(c.lower(), c) for c in code.to_pylist()]
+        for key, value_code, row in zip(keys, canonical, batch_rows.to_pylist(), strict=True):
+            first = seen.setdefault((key, value_code.lower()), (file, row))
+            if first != (file, row):
+                where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
+                raise SourceError(
+                    file,
+                    # a library identifier may be named; an unknown cell's text is not repeated
+                    f"respondent already answered "
+                    f"{value_code if value_code.lower() in codes else 'this Value Code'} in {where}",
+                    row,
+                    written[index["value_code"]],
+                )
+        key_array = pa.array(keys, pa.string())
+        response = blank_to_null(pc.utf8_trim_whitespace(column(batch, "response_id")))
+        yield pa.RecordBatch.from_pydict(
+            {
+                "source_file": pa.array([file] * batch.num_rows, pa.string()),
+                "source_row": batch_rows,
+                "response_id": pc.coalesce(response, key_array),
+                "respondent_key": key_array,
+                "organisation": blank_to_null(pc.utf8_trim_whitespace(column(batch, "organisation"))),
+                "role": blank_to_null(pc.utf8_trim_whitespace(column(batch, "role"))),
+                "value_code": pa.array(canonical, pa.string()),
+                "level": blank_to_null(pc.utf8_trim_whitespace(column(batch, "level"))),
+                "comment": scrub_array(blank_to_null(column(batch, "comment")), ctx.report.scrubbed),
+                "submitted_at": blank_to_null(pc.utf8_trim_whitespace(column(batch, "submitted_at"))),
+            },
+            schema=SCHEMA,
+        )

@@ -1,40 +1,38 @@
-"""Parsing a Qualtrics response CSV export as received, and turning landed rows into answers.
+"""Reading a Qualtrics response CSV export as received, into the landed responses table.
 
 Reading is strict about the shape of the file (one :class:`~vm_core.errors.SourceError` naming
-file, spreadsheet row and column before anything is yielded) and lenient about what Qualtrics
-legitimately varies: localised labels, blank or repeated header names, trailing commas, cells
-with line breaks.
+file, spreadsheet row and column) and lenient about what Qualtrics legitimately varies:
+localised labels, blank or repeated header names, trailing commas, cells with line breaks.
+The header is read record by record; the data rows stream in Arrow batches (connectors.common).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
 from connectors.common import (
     LANDING_FIELDS,
-    answer_frame,
-    empty_answers,
+    Header,
+    all_blank,
+    blank_to_null,
     fit_row,
     is_blank,
-    iter_records,
-    read_text,
-    texts,
+    is_blank_array,
+    read_csv_batches,
+    read_header,
+    source_files,
 )
 from connectors.qualtrics_csv import settings
-from vm_core.connector import ConnectorContext, SourceSpec
+from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, PlanItem, SourceSpec
 from vm_core.errors import ConfigError, SourceError
-from vm_core.scrub import scrub_counted
+from vm_core.scrub import scrub_array
 
 # --------------------------------------------------------------------------------------------------
 # Options
@@ -157,41 +155,6 @@ def make_columns(
     return columns
 
 
-def columns_from_landed(frame: pd.DataFrame) -> list[Column]:
-    """The columns of a file, rebuilt from its landed ``qualtrics_columns`` rows."""
-
-    def text(value: Any) -> str:
-        return "" if value is None or pd.isna(value) else str(value)
-
-    if frame.empty:  # nothing landed (the landing gives a frame without columns then)
-        return []
-    landed = zip(
-        frame["position"],
-        frame["column_key"],
-        frame["export_tag"],
-        frame["label"],
-        frame["import_id"],
-        strict=True,
-    )
-    rows = [
-        (int(position), text(key), text(tag), text(label), text(import_id) or None)
-        for position, key, tag, label, import_id in landed
-    ]
-    legacy = not any(row[4] for row in rows)
-    return [
-        Column(position, key, tag, label, import_id, *_classify(tag, import_id, legacy))
-        for position, key, tag, label, import_id in sorted(rows)
-    ]
-
-
-def _unlanded_positions(frame: pd.DataFrame) -> set[int]:
-    """Positions of columns whose cells were left behind (landings made before the allow-list have none)."""
-    if frame.empty or "landed" not in frame.columns:
-        return set()
-    landed = zip(frame["position"], frame["landed"].astype(object), strict=True)
-    return {int(position) for position, flag in landed if not pd.isna(flag) and not bool(flag)}
-
-
 def find_column(columns: Sequence[Column], name: str, file: str, option: str) -> Column:
     """The one column called ``name``: by column key, then ImportId, then export tag; exact, then any case."""
     for fold in (False, True):
@@ -267,7 +230,7 @@ def column_roles(columns: Sequence[Column], options: Options, file: str) -> Colu
 
 
 @dataclass(frozen=True)
-class PlanItem:
+class ColumnItem:
     value_code: str
     question: Column | None  # None: the Value Code has only a comment column
     comment: Column | None
@@ -279,8 +242,8 @@ class PlanItem:
 
 
 @dataclass(frozen=True)
-class AnswerPlan:
-    items: list[PlanItem]
+class ColumnPlan:
+    items: list[ColumnItem]
     organisation: Column | None
     role: Column | None
 
@@ -295,7 +258,7 @@ class AnswerPlan:
 
 def plan_answers(
     columns: Sequence[Column], roles: ColumnRoles, options: Options, value_codes: Sequence[str], file: str
-) -> AnswerPlan:
+) -> ColumnPlan:
     """Which column answers / comments on which Value Code; every configured column must have landed."""
     removed = {c.position for c in roles.removed}
 
@@ -355,52 +318,28 @@ def plan_answers(
                 )
             questions[match] = column
     items = [
-        PlanItem(code, questions.get(code), comments.get(code))
+        ColumnItem(code, questions.get(code), comments.get(code))
         for code in value_codes
         if code in questions or code in comments
     ]
-    return AnswerPlan(items, organisation, role)
+    return ColumnPlan(items, organisation, role)
 
 
 # --------------------------------------------------------------------------------------------------
 # Reading an export
 # --------------------------------------------------------------------------------------------------
 
-RESPONSES_SCHEMA = pa.schema(
-    [
-        *LANDING_FIELDS,
-        pa.field("status", pa.string()),
-        pa.field("finished", pa.string()),
-        pa.field("recorded_date", pa.string()),
-        pa.field("cells", pa.string(), nullable=False),
-    ]
-)
-
 COLUMNS_SCHEMA = pa.schema(
     [
-        pa.field("cycle", pa.int64(), nullable=False),
-        pa.field("source_key", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
         pa.field("position", pa.int64(), nullable=False),
         pa.field("column_key", pa.string(), nullable=False),
         pa.field("export_tag", pa.string()),
         pa.field("label", pa.string()),
         pa.field("import_id", pa.string()),
-        pa.field("landed", pa.bool_(), nullable=False),  # its cells are in ``cells`` (or a dedicated column)
+        pa.field("landed", pa.string()),  # the landed column holding its cells (None: left behind)
     ]
 )
-
-
-@dataclass
-class Export:
-    """A parsed export, ready to land: nothing personal left in the tables."""
-
-    responses: Any = None  # pa.Table with RESPONSES_SCHEMA
-    column_table: Any = None  # pa.Table with COLUMNS_SCHEMA
-    rows_read: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    pii_removed: list[str] = field(default_factory=list)
-    not_landed: list[str] = field(default_factory=list)  # names of the other columns left behind
-    scrubbed: Counter[str] = field(default_factory=Counter)
 
 
 def _import_id(cell: str, file: str, tag: str) -> tuple[str, str] | None:
@@ -423,14 +362,16 @@ def _looks_like_import_ids(cells: Sequence[str]) -> bool:
     return any(cell.lstrip().startswith("{") and "ImportId" in cell for cell in cells)
 
 
-def _header(records: Iterator[tuple[int, list[str]]], file: str) -> list[Column]:
-    """Detect the layout (3 header rows, or legacy 2) from the header rows and build the columns."""
-    rows: list[list[str]] = []
-    for _, cells in records:
-        rows.append(cells)
-        legacy = bool(rows[0]) and rows[0][0].lstrip("\ufeff").strip() == settings.LEGACY_FIRST_TAG
-        if len(rows) == (settings.LEGACY_HEADER_ROWS if legacy else settings.HEADER_ROWS):
-            break
+def _header_complete(rows: list[list[str]]) -> bool:
+    legacy = bool(rows[0]) and rows[0][0].lstrip("\ufeff").strip() == settings.LEGACY_FIRST_TAG
+    return len(rows) >= (settings.LEGACY_HEADER_ROWS if legacy else settings.HEADER_ROWS)
+
+
+def read_columns(path: Path) -> tuple[Header, list[Column], int]:
+    """The file's header, its columns, and how many cells a record has (trailing commas included)."""
+    file = path.name
+    header = read_header(path, ",", None, _header_complete)
+    rows = [list(r) for r in header.records]
     if not rows or not any(c.strip() for c in rows[0]):
         raise SourceError(file, "not a Qualtrics response export: row 1 (export tags) is empty", 1)
     legacy = rows[0][0].lstrip("\ufeff").strip() == settings.LEGACY_FIRST_TAG
@@ -462,157 +403,52 @@ def _header(records: Iterator[tuple[int, list[str]]], file: str) -> list[Column]
     import_ids: list[tuple[str, str] | None] = [None] * width
     if not legacy:
         import_ids = [_import_id(c, file, t) for c, t in zip(rest[0], tags, strict=True)]
-    return make_columns(tags, labels, import_ids, legacy)
+    raw_width = max(len(r) for r in rows)
+    return header, make_columns(tags, labels, import_ids, legacy), raw_width
 
 
-def _row_kind(status: str, channel: str) -> str | None:
-    """'preview' / 'test' for rows Qualtrics marks as such, None for real responses."""
-    status, channel = status.strip().lower(), channel.strip().lower()
-    if status in settings.PREVIEW_STATUSES or channel == settings.PREVIEW_CHANNEL:
-        return "preview"
-    if status in settings.TEST_STATUSES or channel == settings.TEST_CHANNEL:
-        return "test"
-    return None
+#: provenance and status columns of the landed responses table, before the landed cells
+BASE_FIELDS = (
+    *LANDING_FIELDS,
+    pa.field("status", pa.string()),
+    pa.field("finished", pa.string()),
+    pa.field("recorded_date", pa.string()),
+)
+_BASE_NAMES = frozenset(f.name for f in BASE_FIELDS)
 
 
-def read_export(source: SourceSpec, ctx: ConnectorContext) -> Export:
-    """Parse the whole file (every problem raises before anything is yielded) into landing tables."""
-    file = source.path.name
-    options = parse_options(source, ctx)
-    records = iter_records(read_text(source.path), file)
-    columns = _header(records, file)
-    roles = column_roles(columns, options, file)
-    plan = plan_answers(columns, roles, options, ctx.value_codes, file)  # configured columns exist
-    # The allow-list: only what the plan reads, and what the configuration explicitly keeps, lands.
-    planned = {c.position for c in plan.columns()}
-    landed_cells = [c for c in roles.cells if c.position in planned or options.keeps(c)]
-    comments = plan.comment_positions()
-    width = len(columns)
-    response_col = roles.dedicated[settings.RESPONSE_ID]
-    status_col = roles.dedicated.get(settings.STATUS)
-    finished_col = roles.dedicated.get(settings.FINISHED)
-    recorded_col = roles.dedicated.get(settings.RECORDED_DATE)
-    channel_col = next((c for c in columns if c.field == settings.DISTRIBUTION_CHANNEL), None)
-    cell_index = [(c.position - 1, c.key, c.position in comments) for c in landed_cells]
-    respondent_index = [c.position - 1 for c in roles.respondent]
+@dataclass(frozen=True)
+class Layout:
+    """What one file contributes: its columns, their roles, the plan, and the landed schema."""
 
-    out: dict[str, list[Any]] = {name: [] for name in RESPONSES_SCHEMA.names}
-    seen: dict[str, int] = {}
-    export = Export()
-    for row, raw in records:
-        if not any(c.strip() for c in raw):
-            continue  # an empty line is no response
-        cells = fit_row(raw, width, file, row)
-        export.rows_read += 1
-        kind = _row_kind(
-            cells[status_col.position - 1] if status_col else "",
-            cells[channel_col.position - 1] if channel_col else "",
+    path: Path
+    header: Header
+    width: int  # cells per record (pyarrow needs them all named)
+    columns: list[Column]
+    roles: ColumnRoles
+    plan: ColumnPlan
+    landed_cells: list[Column]  # planned or kept cells, in file order
+    comments: set[int]  # positions of comment columns (scrubbed)
+
+    def landed_name(self, column: Column) -> str:
+        """The landed column holding this column's cells."""
+        for name, dedicated in self.roles.dedicated.items():
+            if dedicated.position == column.position:
+                return settings.DEDICATED_FIELDS[name]
+        return column.key + ("~" if column.key in _BASE_NAMES else "")
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema(
+            [*BASE_FIELDS, *(pa.field(self.landed_name(c), pa.string()) for c in self.landed_cells)]
         )
-        if kind:
-            export.dropped[kind] += 1
-            continue
-        response_id = cells[response_col.position - 1].strip()
-        if not response_id:
-            raise SourceError(file, "response id is blank", row, response_col.export_tag)
-        if response_id in seen:
-            raise SourceError(
-                file,
-                f"the same response id appears twice (first in row {seen[response_id]})",
-                row,
-                response_col.export_tag,
-            )
-        seen[response_id] = row
-        identity = next(v for i in respondent_index if (v := cells[i].strip()) or i == respondent_index[-1])
-        out["source_row"].append(row)
-        out["response_id"].append(response_id)
-        out["respondent_key"].append(ctx.pseudonymise(identity))
-        out["status"].append(cells[status_col.position - 1] if status_col else None)
-        out["finished"].append(cells[finished_col.position - 1] if finished_col else None)
-        out["recorded_date"].append(cells[recorded_col.position - 1] if recorded_col else None)
-        landed: dict[str, str] = {}
-        for i, key, is_comment in cell_index:
-            if cells[i].strip():
-                landed[key] = _scrubbed(cells[i], export.scrubbed) if is_comment else cells[i]
-        out["cells"].append(json.dumps(landed, ensure_ascii=False, separators=(",", ":")))
-    landed_positions = {c.position for c in (*roles.dedicated.values(), *landed_cells)}
-    count = len(out["source_row"])
-    out["cycle"] = [ctx.cycle] * count
-    out["source_key"] = [source.key] * count
-    out["source_file"] = [file] * count
-    export.responses = pa.Table.from_pydict(out, schema=RESPONSES_SCHEMA)
-    export.column_table = pa.Table.from_pydict(
-        {
-            "cycle": [ctx.cycle] * width,
-            "source_key": [source.key] * width,
-            "position": [c.position for c in columns],
-            "column_key": [c.key for c in columns],
-            "export_tag": [c.export_tag for c in columns],
-            "label": [c.label for c in columns],
-            "import_id": [c.import_id for c in columns],
-            "landed": [c.position in landed_positions for c in columns],
-        },
-        schema=COLUMNS_SCHEMA,
-    )
-    export.pii_removed = [c.display for c in roles.removed]
-    removed = {c.position for c in roles.removed}
-    export.not_landed = [c.display for c in columns if c.position not in landed_positions | removed]
-    return export
 
 
-def _scrubbed(text: str, counts: Counter[str]) -> str:
-    clean, found = scrub_counted(text)
-    counts.update(found)
-    return clean
-
-
-# --------------------------------------------------------------------------------------------------
-# Answers
-# --------------------------------------------------------------------------------------------------
-
-
-def _objects(items: Sequence[Any]) -> np.ndarray:
-    values = np.empty(len(items), dtype=object)
-    values[:] = items
-    return values
-
-
-def _arrow_objects(array: Any) -> np.ndarray:
-    """Arrow strings as an object array with None for null, one Python str per *distinct* value."""
-    encoded = pc.dictionary_encode(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
-    lookup = _objects([*encoded.dictionary.to_pylist(), None])
-    indices: np.ndarray = encoded.indices.fill_null(len(lookup) - 1).to_numpy()
-    return lookup[indices]  # type: ignore[no-any-return]
-
-
-def _cell_values(cells: pd.Series, keys: Sequence[str]) -> dict[str, Any]:
-    """Pull ``keys`` out of the ``cells`` JSON strings as Arrow string arrays, in one vectorised pass."""
-    if not keys:
-        return {}
-    lines = cells.astype(object).where(cells.notna(), "{}")
-    payload = "\n".join(lines.tolist()).encode()
-    longest = int(lines.str.len().max())
-    table = pa_json.read_json(
-        io.BytesIO(payload),
-        read_options=pa_json.ReadOptions(block_size=max(1 << 22, 4 * longest + 16)),
-        parse_options=pa_json.ParseOptions(
-            explicit_schema=pa.schema([(key, pa.string()) for key in keys]),
-            unexpected_field_behavior="ignore",
-        ),
-    )
-    return {key: table.column(key).combine_chunks() for key in keys}
-
-
-def long_answers(
-    landed: Mapping[str, pd.DataFrame], source: SourceSpec, ctx: ConnectorContext
-) -> pd.DataFrame:
-    """One row per response × mapped Value Code, built column-wise (no per-cell Python)."""
-    file = source.path.name
-    options = parse_options(source, ctx)
-    columns = columns_from_landed(landed[settings.COLUMNS_TABLE])
-    if not columns:
-        raise SourceError(file, "no landed columns for this source and cycle; land the file first")
+def layout(path: Path, options: Options, value_codes: Sequence[str]) -> Layout:
+    header, columns, width = read_columns(path)
+    file = path.name
     roles = column_roles(columns, options, file)
-    plan = plan_answers(columns, roles, options, ctx.value_codes, file)
+    plan = plan_answers(columns, roles, options, value_codes, file)
     if not plan.items:
         raise SourceError(
             file,
@@ -620,58 +456,159 @@ def long_answers(
             "export tags equal to Value Code identifiers",
             1,
         )
-    unlanded = _unlanded_positions(landed[settings.COLUMNS_TABLE])
-    missing = next((c for c in plan.columns() if c.position in unlanded), None)
-    if missing is not None:
-        raise SourceError(
-            file,
-            f"column {missing.display!r} was not landed when this file was read (nothing mapped it "
-            "then); run again with --force to read the file with the new mapping",
-            1,
-            missing.export_tag,
-        )
-    responses = landed[settings.RESPONSES_TABLE]
-    if responses.empty:
-        return empty_answers()
-    responses = responses.sort_values("source_row", kind="stable")
-    n, m = len(responses), len(plan.items)
-    dedicated = {c.position: settings.DEDICATED_FIELDS[f] for f, c in roles.dedicated.items()}
-    from_cells = _cell_values(
-        responses["cells"],
-        list(dict.fromkeys(c.key for c in plan.columns() if c.position not in dedicated)),
+    # The allow-list: only what the plan reads, and what the configuration explicitly keeps, lands.
+    planned = {c.position for c in plan.columns()}
+    landed_cells = [c for c in roles.cells if c.position in planned or options.keeps(c)]
+    return Layout(path, header, width, columns, roles, plan, landed_cells, plan.comment_positions())
+
+
+def answer_plan(first: Layout) -> AnswerPlan:
+    """The connector-neutral plan: which landed column answers or comments on which Value Code."""
+
+    def name(column: Column | None) -> str | None:
+        return first.landed_name(column) if column else None
+
+    return AnswerPlan(
+        table=settings.RESPONSES_TABLE,
+        organisation=name(first.plan.organisation),
+        role=name(first.plan.role),
+        items=tuple(
+            PlanItem(item.value_code, name(item.question), name(item.comment), item.source_column)
+            for item in first.plan.items
+        ),
     )
-    nothing = pa.nulls(n, pa.string())
 
-    def arrow(column: Column | None) -> Any:
-        if column is None:
-            return nothing
-        if column.position in dedicated:
-            values = pa.array(texts(responses[dedicated[column.position]]), pa.string())
-            return pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), None, values)
-        return from_cells[column.key]
 
-    # response-major order: output row i*m + j is response i, item j; item j's values sit at j*n + i
-    order = (np.arange(m)[np.newaxis, :] * n + np.arange(n)[:, np.newaxis]).ravel()
+def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:
+    """The delivery of a source's file(s): the layout of every file is checked before anything streams."""
+    options = parse_options(source, ctx)
+    layouts = [layout(path, options, ctx.value_codes) for path in source_files(source)]
+    first = layouts[0]
+    for other in layouts[1:]:
+        if other.schema != first.schema:
+            raise SourceError(
+                other.path.name,
+                f"its columns differ from {first.path.name}'s (the files of one source must be exports "
+                "of the same survey with the same columns)",
+                1,
+            )
+    report = ctx.report
+    for one in layouts:
+        report.pii_columns_removed.extend(c.display for c in one.roles.removed)
+        landed = {c.position for c in (*one.roles.dedicated.values(), *one.landed_cells)}
+        removed = {c.position for c in one.roles.removed}
+        report.columns_not_landed.extend(c.display for c in one.columns if c.position not in landed | removed)
+    seen: dict[str, tuple[str, int]] = {}
+    responses = LandedTable(
+        settings.RESPONSES_TABLE,
+        first.schema,
+        (batch for one in layouts for batch in _responses(one, ctx, seen)),
+    )
+    columns = LandedTable(settings.COLUMNS_TABLE, COLUMNS_SCHEMA, [_column_batch(one) for one in layouts])
+    return Delivery((responses, columns), answer_plan(first))
 
-    def matrix(kind: str) -> np.ndarray:
-        stacked = pa.concat_arrays([arrow(getattr(item, kind)) for item in plan.items])
-        return _arrow_objects(stacked.take(pa.array(order)))
 
-    def per_response(values: np.ndarray) -> np.ndarray:
-        return np.repeat(values, m)
-
-    return answer_frame(
+def _column_batch(one: Layout) -> pa.RecordBatch:
+    landed = {c.position: one.landed_name(c) for c in (*one.roles.dedicated.values(), *one.landed_cells)}
+    return pa.RecordBatch.from_pydict(
         {
-            "source_key": np.full(n * m, source.key, dtype=object),
-            "source_file": per_response(texts(responses["source_file"])),
-            "source_row": per_response(responses["source_row"].to_numpy(dtype="int64")),
-            "source_column": np.tile(_objects([item.source_column for item in plan.items]), n),
-            "response_id": per_response(texts(responses["response_id"])),
-            "respondent_key": per_response(texts(responses["respondent_key"])),
-            "organisation": per_response(_arrow_objects(arrow(plan.organisation))),
-            "role": per_response(_arrow_objects(arrow(plan.role))),
-            "value_code": np.tile(_objects([item.value_code for item in plan.items]), n),
-            "value": matrix("question"),
-            "comment": matrix("comment"),
+            "source_file": [one.path.name] * len(one.columns),
+            "position": [c.position for c in one.columns],
+            "column_key": [c.key for c in one.columns],
+            "export_tag": [c.export_tag for c in one.columns],
+            "label": [c.label for c in one.columns],
+            "import_id": [c.import_id for c in one.columns],
+            "landed": [landed.get(c.position) for c in one.columns],
+        },
+        schema=COLUMNS_SCHEMA,
+    )
+
+
+def _responses(
+    one: Layout, ctx: ConnectorContext, seen: dict[str, tuple[str, int]]
+) -> Iterator[pa.RecordBatch]:
+    """The file's landed response rows, batch by batch (preview and test responses dropped)."""
+    file = one.path.name
+    dedicated = one.roles.dedicated
+    response_col = dedicated[settings.RESPONSE_ID]
+    channel_col = next((c for c in one.columns if c.field == settings.DISTRIBUTION_CHANNEL), None)
+    respondent = one.roles.respondent
+    wanted = sorted(
+        {
+            c.position
+            for c in (*dedicated.values(), *one.landed_cells, *respondent, channel_col)
+            if c is not None
         }
     )
+
+    def raw(batch: pa.RecordBatch, column: Column | None) -> pa.Array | None:
+        return batch.column(f"c{column.position}") if column else None
+
+    for batch in read_csv_batches(one.path, one.header, one.width, wanted):
+        no_id = is_blank_array(raw(batch, response_col))
+        if pc.any(no_id).as_py():
+            # a record blank in every column vm reads is no response (e.g. a trailing ",,,," line)
+            empty = pc.and_(no_id, all_blank([batch.column(f"c{p}") for p in wanted]))
+            batch = batch.filter(pc.invert(empty))
+        ctx.report.rows_read += batch.num_rows
+        status, channel = raw(batch, dedicated.get(settings.STATUS)), raw(batch, channel_col)
+        kinds = _row_kinds(status, channel, batch.num_rows)
+        for kind in ("preview", "test"):
+            dropped = pc.sum(pc.equal(kinds, kind)).as_py() or 0
+            if dropped:
+                ctx.report.dropped[kind] += dropped
+        batch = batch.filter(pc.is_null(kinds))
+        if not batch.num_rows:
+            continue
+        rows = batch.column("source_row")
+        response_ids = pc.utf8_trim_whitespace(raw(batch, response_col))
+        blank = is_blank_array(response_ids)
+        if pc.any(blank).as_py():
+            at = rows[pc.index(blank, True).as_py()].as_py()
+            raise SourceError(file, "response id is blank", at, response_col.export_tag)
+        for response_id, row in zip(response_ids.to_pylist(), rows.to_pylist(), strict=True):
+            first = seen.setdefault(response_id, (file, row))
+            if first != (file, row):
+                where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
+                raise SourceError(
+                    file,
+                    f"the same response id appears twice (first in {where})",
+                    row,
+                    response_col.export_tag,
+                )
+        identity = pc.coalesce(*(blank_to_null(raw(batch, c)) for c in respondent), response_ids)
+        keys = pa.array([ctx.pseudonymise(value) for value in identity.to_pylist()], pa.string())
+        columns: dict[str, pa.Array] = {
+            "source_file": pa.array([file] * batch.num_rows, pa.string()),
+            "source_row": rows,
+            "response_id": response_ids,
+            "respondent_key": keys,
+        }
+        for name in ("status", "finished", "recorded_date"):
+            field = next(f for f, n in settings.DEDICATED_FIELDS.items() if n == name)
+            column = dedicated.get(field)
+            columns[name] = raw(batch, column) if column else pa.nulls(batch.num_rows, pa.string())
+        for column in one.landed_cells:
+            values = blank_to_null(raw(batch, column))
+            if column.position in one.comments:
+                values = scrub_array(values, ctx.report.scrubbed)
+            columns[one.landed_name(column)] = values
+        yield pa.RecordBatch.from_pydict(columns, schema=one.schema)
+
+
+def _row_kinds(status: pa.Array | None, channel: pa.Array | None, n: int) -> pa.Array:
+    """'preview' / 'test' for rows Qualtrics marks as such, null for real responses."""
+    kinds = pa.nulls(n, pa.string())
+    for kind, statuses, channel_value in (
+        ("test", settings.TEST_STATUSES, settings.TEST_CHANNEL),
+        ("preview", settings.PREVIEW_STATUSES, settings.PREVIEW_CHANNEL),
+    ):  # preview last: it wins where both match, as before
+        hit = pa.array([False] * n)
+        if status is not None:
+            hit = pc.or_(
+                hit, pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(status)), pa.array(sorted(statuses)))
+            )
+        if channel is not None:
+            hit = pc.or_(hit, pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(channel)), channel_value))
+        kinds = pc.if_else(hit, pa.scalar(kind), kinds)
+    return kinds

@@ -1,0 +1,212 @@
+"""The evaluation lake: immutable Parquet files under one location, made visible by the store.
+
+Layout (Hive-style partitions, so DuckDB, Spark and Trino can prune by relationship, cycle and source)::
+
+    <VM_LAKE_URL>/<table>/relationship=<key>/cycle=<n>/source=<key>/<load id>-<part>.parquet
+
+``<table>`` is ``evaluations`` (the modelled answers) or a connector's landed table
+(``landed_<name>``: what the source delivered, allow-listed and pseudonymised).
+
+A file is written once under a new load id and never changed. It becomes part of the data
+only when the store commits a ``lake_file`` row naming it (:mod:`vm_core.lake_files`), in the
+same transaction as the load's counts; readers list a cycle's files from the store and read
+exactly those, so they take no lock and never see half a load. Files no committed row names
+(a load that crashed, or one replaced by a newer delivery) are deleted by
+:meth:`Lake.collect_garbage` once older than a grace period, so a reader that listed them a
+moment ago still finds them.
+
+The location is a local folder (default ``VM_HOME/lake``) or any URL pyarrow's filesystems
+open (``s3://bucket/prefix`` — credentials from the usual AWS variables; ``AWS_ENDPOINT_URL``
+for S3-compatible servers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from vm_core.errors import VmError
+from vm_core.keys import storage_name
+
+if TYPE_CHECKING:
+    import duckdb
+
+EVALUATIONS = "evaluations"
+#: rows per Parquet row group: large enough for fast scans, small enough to stream
+ROW_GROUP = 256 * 1024
+COMPRESSION = "zstd"
+
+
+class LakeError(VmError):
+    """The lake location cannot be opened or written."""
+
+
+def new_load_id() -> str:
+    """A sortable, unique id for one load: UTC time then randomness."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class Partition:
+    relationship: str
+    cycle: int
+    source: str
+
+    def folder(self, table: str) -> str:
+        return (
+            f"{table}/relationship={storage_name(self.relationship)}/cycle={self.cycle}"
+            f"/source={storage_name(self.source)}"
+        )
+
+    def file(self, table: str, load_id: str, part: int = 0) -> str:
+        return f"{self.folder(table)}/{load_id}-{part}.parquet"
+
+
+class Lake:
+    """One lake location; paths handed in and out are relative to it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        parsed = urlparse(url)
+        try:
+            if parsed.scheme in ("", "file"):
+                root = Path(parsed.path if parsed.scheme else url).expanduser().resolve()
+                root.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self.fs: pafs.FileSystem = pafs.LocalFileSystem()
+                self.root = str(root)
+                self.local = True
+            else:
+                self.fs, self.root = _object_store(url)
+                self.local = False
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"lake {url}: cannot open ({exc})") from None
+
+    def __repr__(self) -> str:
+        return f"Lake({self.url!r})"
+
+    def full(self, path: str) -> str:
+        return f"{self.root.rstrip('/')}/{path}"
+
+    @contextmanager
+    def writer(self, path: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+        """A Parquet writer for a new file; on error the partial file is removed."""
+        full = self.full(path)
+        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+        sink = self.fs.open_output_stream(full)
+        writer = pq.ParquetWriter(sink, schema, compression=COMPRESSION)
+        try:
+            yield writer
+        except BaseException:
+            writer.close()
+            sink.close()
+            self.delete([path])
+            raise
+        writer.close()
+        sink.close()
+
+    def write_batches(self, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+        """Stream batches into one new file; returns the rows written."""
+        rows = 0
+        with self.writer(path, schema) as writer:
+            for batch in batches:
+                if batch.num_rows:
+                    writer.write_batch(batch, row_group_size=ROW_GROUP)
+                    rows += batch.num_rows
+        return rows
+
+    def dataset(self, paths: Iterable[str], schema: pa.Schema | None = None) -> pads.Dataset:
+        return pads.dataset(
+            [self.full(p) for p in paths], schema=schema, filesystem=self.fs, format="parquet"
+        )
+
+    def relation(self, con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
+        """Make ``paths`` queryable in DuckDB as the view/table ``name`` (no files: not defined)."""
+        if self.local:
+            files = ", ".join(_sql_literal(self.full(p)) for p in paths)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet([{files}])")
+        else:  # DuckDB scans the Arrow dataset lazily, with projection and filter pushdown
+            con.register(name, self.dataset(paths))
+
+    def delete(self, paths: Iterable[str]) -> int:
+        deleted = 0
+        for path in paths:
+            try:
+                self.fs.delete_file(self.full(path))
+                deleted += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                if "not found" not in str(exc).lower() and "does not exist" not in str(exc).lower():
+                    raise
+        return deleted
+
+    def files(self, folder: str = "") -> list[tuple[str, dt.datetime | None]]:
+        """(relative path, modification time) of every Parquet file under ``folder``."""
+        base = self.full(folder).rstrip("/")
+        try:
+            infos = self.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"lake {self.url}: cannot list {folder or '/'} ({exc})") from None
+        prefix = self.root.rstrip("/") + "/"
+        return [
+            (info.path[len(prefix) :] if info.path.startswith(prefix) else info.path, info.mtime)
+            for info in infos
+            if info.type == pafs.FileType.File and info.path.endswith(".parquet")
+        ]
+
+    def collect_garbage(
+        self, relationship: str, committed: set[str], grace: dt.timedelta, now: dt.datetime | None = None
+    ) -> int:
+        """Delete this relationship's files no committed row names, once older than ``grace``."""
+        now = now or dt.datetime.now(dt.UTC)
+        marker = f"/relationship={storage_name(relationship)}/"
+        stale = [
+            path
+            for path, mtime in self.files()
+            if marker in f"/{path}"
+            and path not in committed
+            and (mtime is None or _aware(mtime) <= now - grace)
+        ]
+        return self.delete(stale)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _object_store(url: str) -> tuple[pafs.FileSystem, str]:
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        options: dict[str, Any] = {}
+        if endpoint:
+            scheme, _, host = endpoint.partition("://")
+            options |= {"endpoint_override": host or scheme, "scheme": scheme if host else "https"}
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            options["region"] = region
+        fs = pafs.S3FileSystem(**options)
+        return fs, f"{parsed.netloc}{parsed.path}".rstrip("/")
+    fs, root = pafs.FileSystem.from_uri(url)
+    return fs, root.rstrip("/")
+
+
+def lake_url(home: Path, env: dict[str, str]) -> str:
+    """``VM_LAKE_URL``, else the folder ``lake`` under ``VM_HOME``."""
+    return env.get("VM_LAKE_URL") or str(home / "lake")
