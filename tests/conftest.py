@@ -1,8 +1,9 @@
 """Shared fixtures.
 
-``store`` gives a freshly migrated domain store and runs every test that uses it
-twice: on the embedded SQLite store and on PostgreSQL (``VM_TEST_POSTGRES_URL``,
-default the local server's ``test`` database). Each PostgreSQL test gets its own
+``store`` gives a freshly migrated domain store, with its own evaluation lake that
+tests.factories writes into, and runs every test that uses it twice: on the embedded
+SQLite store and on PostgreSQL (``VM_TEST_POSTGRES_URL``, default the local server's
+``test`` database). Each PostgreSQL test gets its own
 schema. Without a reachable server the PostgreSQL half is skipped on a developer
 machine but FAILS when ``CI`` is set: CI must prove the same code runs on both.
 """
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests import factories
 from vm_core.db import make_engine, migrate, session_factory
 from vm_core.settings import Settings
 
@@ -93,9 +95,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             secret_override="test-secret",
         )
     migrate(engine)
+    factories.use_lake(settings.lake())  # factories write evaluations where the pipeline reads them
     try:
         yield Store(request.param, engine, session_factory(engine), settings)
     finally:
+        factories.use_lake(None)
         engine.dispose()
         if schema:
             with admin.begin() as conn:

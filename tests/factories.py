@@ -9,6 +9,11 @@ Typical use::
 
 Everything is flushed (ids are set) but nothing is committed: the caller's
 transaction decides.
+
+Evaluations go where production puts them: a small Parquet file in the evaluation lake
+(:mod:`vm_core.lake`), made visible by its ``lake_file`` row in the caller's transaction.
+The ``store`` fixture points the factories at its lake (:func:`use_lake`); score with
+``score_cycle(session, cycle.id, counts(session, cycle))``.
 """
 
 from __future__ import annotations
@@ -22,14 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from sqlalchemy import insert, select
+import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vm_core.evidence import CycleCounts, cycle_counts
+from vm_core.lake import EVALUATIONS, Lake, Partition, new_load_id
+from vm_core.modelling import EVALUATION_SCHEMA
 from vm_core.models import (
     LEVEL_COLOURS,
     LEVELS,
     Cycle,
-    Evaluation,
+    LakeFile,
     Library,
     LibraryVersion,
     Participant,
@@ -47,10 +56,33 @@ DEFAULT_PERSPECTIVES = ("senior", "middle", "frontline")
 DEFAULT_SECTIONS: Mapping[str, Sequence[str]] = {"Delivery": ("VC1",), "Relationship": ("VC2",)}
 
 _respondent_seq = itertools.count(1)
+_lake: Lake | None = None
 
 #: In a list of levels: the cell was left unanswered (``Evaluation.blank``), not "no level" (None).
 BLANK: Final = "blank"
 Answer = int | None | Literal["blank"]
+
+
+def use_lake(lake: Lake | None) -> None:
+    """The lake the factories write evaluations into (the ``store`` fixture sets its own; None: none)."""
+    global _lake
+    _lake = lake
+
+
+def current_lake() -> Lake:
+    if _lake is None:
+        raise RuntimeError(
+            "tests.factories: no lake; call use_lake(settings.lake()) (the store fixture does)"
+        )
+    return _lake
+
+
+def counts(session: Session, cycle: Cycle | int) -> CycleCounts:
+    """What the cycle's committed evaluations count, as the pipeline hands them to ``score_cycle``."""
+    row = cycle if isinstance(cycle, Cycle) else session.get(Cycle, cycle)
+    if row is None:
+        raise ValueError(f"no cycle with id {cycle}")
+    return cycle_counts(session, current_lake(), row)
 
 
 @dataclass
@@ -232,26 +264,69 @@ def add_evaluations(
     *,
     source_key: str = "survey",
 ) -> None:
-    """One evaluation per participant (same order as ``levels``; None = "no level", BLANK = unanswered)."""
+    """One evaluation per participant (same order as ``levels``; None = "no level", BLANK = unanswered).
+
+    Written as one lake file of its own. Participants without a party get none: the pipeline
+    quarantines such answers, so they never reach the lake.
+    """
     if len(participants) != len(levels):
         raise ValueError(f"{len(participants)} participants but {len(levels)} levels")
-    rows = [
-        {
-            "cycle_id": cycle.id,
-            "participant_id": p.id,
-            "value_code_id": value_code.id,
-            "party_id": p.party_id,
-            "perspective_id": p.perspective_id,
-            "level": None if level == BLANK else level,
-            "blank": level == BLANK,
-            "comment": None,
-            "source_key": source_key,
-            "source_row": i + 2,
-        }
-        for i, (p, level) in enumerate(zip(participants, levels, strict=True))
-    ]
-    if rows:
-        session.execute(insert(Evaluation), rows)
+    _write_evaluations(
+        session,
+        cycle,
+        [(p, value_code, level) for p, level in zip(participants, levels, strict=True)],
+        source_key,
+    )
+
+
+def _write_evaluations(
+    session: Session,
+    cycle: Cycle,
+    answers: Sequence[tuple[Participant, ValueCode, Answer]],
+    source_key: str,
+) -> LakeFile | None:
+    """One Parquet file of evaluations in the lake plus its ``lake_file`` row (flushed, not committed)."""
+    rows = []
+    row_of: dict[int, int] = {}  # one spreadsheet row per respondent, as in an export
+    for person, code, level in answers:
+        party = session.get(Party, person.party_id) if person.party_id is not None else None
+        if party is None:
+            continue
+        perspective = session.get(Perspective, person.perspective_id) if person.perspective_id else None
+        rows.append(
+            {
+                "respondent_key": person.respondent_key,
+                "party": party.key,
+                "perspective": perspective.key if perspective else None,
+                "role": person.source_role,
+                "value_code": code.identifier,
+                "level": None if level == BLANK else level,
+                "blank": level == BLANK,
+                "comment": None,
+                "source_file": f"{source_key}.csv",
+                "source_row": row_of.setdefault(person.id, len(row_of) + 2),
+                "source_column": code.identifier,
+            }
+        )
+    if not rows:
+        return None
+    relationship = session.get(Relationship, cycle.relationship_id)
+    assert relationship is not None
+    load_id = new_load_id()
+    path = Partition(relationship.key, cycle.number, source_key).file(EVALUATIONS, load_id)
+    table = pa.Table.from_pylist(rows, schema=EVALUATION_SCHEMA)
+    current_lake().write_batches(path, EVALUATION_SCHEMA, table.to_batches())
+    lake_file = LakeFile(
+        cycle_id=cycle.id,
+        source_key=source_key,
+        table_name=EVALUATIONS,
+        path=path,
+        load_id=load_id,
+        rows=len(rows),
+    )
+    session.add(lake_file)
+    session.flush()
+    return lake_file
 
 
 def add_respondents(
@@ -262,17 +337,23 @@ def add_respondents(
     perspective: str | None,
     levels: Mapping[str, Sequence[Answer]],
     cycle: Cycle | None = None,
+    source_key: str = "survey",
 ) -> list[Participant]:
     """Respondents who evaluate Value Codes: ``levels[identifier][i]`` is respondent i's level.
 
-    All lists must have the same length (the number of respondents created).
+    All lists must have the same length (the number of respondents created). Their evaluations
+    are one lake file (none for respondents without a party: see :func:`add_evaluations`).
     """
     sizes = {len(v) for v in levels.values()}
     if len(sizes) != 1:
         raise ValueError(f"level lists differ in length: { {k: len(v) for k, v in levels.items()} }")
     people = add_participants(session, world, sizes.pop(), party=party, perspective=perspective)
-    for identifier, values in levels.items():
-        add_evaluations(session, cycle or world.cycle, people, world.value_codes[identifier], values)
+    answers = [
+        (person, world.value_codes[identifier], level)
+        for identifier, values in levels.items()
+        for person, level in zip(people, values, strict=True)
+    ]
+    _write_evaluations(session, cycle or world.cycle, answers, source_key)
     return people
 
 

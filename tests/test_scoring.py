@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.conftest import Store
-from tests.factories import BLANK, World, add_respondents, seed_cycle, seed_world
+from tests.factories import BLANK, World, add_respondents, counts, current_lake, seed_cycle, seed_world
 from vm_core.audit import audit_anonymity
 from vm_core.models import Cycle, PublishedTally, Relationship, Score
 from vm_core.scores import FRAME_COLUMNS, format_scores, read_scores
@@ -160,8 +160,9 @@ def test_effective_min_group_size() -> None:
 # ---------------------------------------------------------------- store: seeded scenario
 
 # (party, perspective) → {Value Code: one level per respondent}; None = "no level".
-# client/None are client respondents with an unmapped role; None/"senior" have no party
-# (not scored at all, not even in "senior").
+# client/None are client respondents with an unmapped role; None/"senior" have no party: the
+# pipeline quarantines such answers, so they never reach the lake (tests.factories writes none)
+# and are not scored at all, not even in "senior".
 SCENARIO: dict[tuple[str | None, str | None], dict[str, list[int | None]]] = {
     ("client", "senior"): {"VC1": [5, 5, 4, 4, 4, None], "VC2": [4, 4, 4, 4, 5, 5]},
     ("client", "middle"): {"VC1": [3, 3, 4, 4, 5], "VC2": [3, 4, 4, 5, 5]},
@@ -294,7 +295,7 @@ def assert_hidden_without_numbers(row: dict[str, Any]) -> None:
 
 def assert_audit_clean(session: Session) -> None:
     """Independent of how suppression chose: nothing small can be worked out from what is shown."""
-    report = audit_anonymity(session)
+    report = audit_anonymity(session, current_lake())
     assert report.ok, report.problems
     assert report.tables > 0
 
@@ -303,7 +304,7 @@ def assert_audit_clean(session: Session) -> None:
 def test_score_cycle_counts_every_group(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        summary = score_cycle(s, world.cycle.id)
+        summary = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         df = read_scores(s, "acme-bolt", 1)
         assert_audit_clean(s)
 
@@ -352,7 +353,7 @@ def test_score_cycle_counts_every_group(store: Store) -> None:
 def test_suppressed_rows_store_no_numbers_and_the_check_constraint_holds(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         vc2 = world.value_codes["VC2"].id
         row = s.execute(
             select(Score).where(Score.value_code_id == vc2, Score.group_key == "client/frontline")
@@ -385,7 +386,7 @@ def test_suppressed_rows_store_no_numbers_and_the_check_constraint_holds(store: 
 def test_complementary_suppression_of_a_small_unmapped_remainder(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         got = by_key(read_scores(s))
     # Without it: all [2,5,9,12,4] − senior [0,0,0,8,2] − middle [1,2,4,3,2] − frontline [0,3,5,1,0]
     # = [1,0,0,0,0]: the level of the ONE client respondent whose role maps to no perspective.
@@ -401,7 +402,7 @@ def test_complementary_suppression_of_a_small_unmapped_remainder(store: Store) -
 def test_complementary_suppression_keeps_the_parties_comparable(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         got = by_key(read_scores(s))
         assert_audit_clean(s)
     # VC2, client: cells 6, 5, 4 and no unmapped levels. With only client/frontline hidden,
@@ -419,7 +420,7 @@ def test_complementary_suppression_keeps_the_parties_comparable(store: Store) ->
 def test_min_group_size_is_configurable(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s, min_group_size=3, agreement={"agreed_min_consensus": 0.9})
-        summary = score_cycle(s, world.cycle.id)
+        summary = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         df = read_scores(s)
         assert_audit_clean(s)
     got = by_key(df)
@@ -447,7 +448,7 @@ def test_min_group_size_is_configurable(store: Store) -> None:
 def test_read_scores_masks_tampered_rows(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         vc2 = world.value_codes["VC2"].id
         tamper = text(
             "UPDATE score SET suppressed = :f, l1 = :l1, l2 = :l2, l3 = :l3, l4 = :l4, l5 = :l5, mean = :mean,"
@@ -484,7 +485,7 @@ def test_read_scores_masks_tampered_rows(store: Store) -> None:
 def test_read_scores_applies_a_minimum_raised_after_scoring(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         s.execute(
             text("UPDATE relationship SET min_group_size = 6 WHERE id = :id"), {"id": world.relationship.id}
         )
@@ -504,16 +505,16 @@ def test_read_scores_applies_a_minimum_raised_after_scoring(store: Store) -> Non
 def test_score_cycle_is_idempotent_and_per_cycle(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        first = score_cycle(s, world.cycle.id)
+        first = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         rows = stored_rows(s, world.cycle.id)
-        second = score_cycle(s, world.cycle.id)
+        second = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         assert second == first
         assert stored_rows(s, world.cycle.id) == rows
         assert s.scalar(select(func.count()).select_from(Score)) == 24
 
         # a cycle nobody answered yet: every group of every Value Code is written, n = 0, suppressed
         cycle2 = seed_cycle(s, world.relationship, world.library_version, number=2)
-        empty = score_cycle(s, cycle2.id)
+        empty = score_cycle(s, cycle2.id, counts(s, cycle2))
         assert (empty.cells, empty.suppressed_cells, empty.participants) == (24, 24, 0)
         assert stored_rows(s, world.cycle.id) == rows  # cycle 1 untouched
         df2 = read_scores(s, "acme-bolt", 2)
@@ -529,7 +530,7 @@ def test_score_cycle_is_idempotent_and_per_cycle(store: Store) -> None:
 def test_format_scores(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = seed_scenario(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         df = read_scores(s, "acme-bolt", 1)
 
     out = format_scores(df, "csv")
@@ -598,7 +599,7 @@ def test_blank_is_counted_apart_from_no_level(store: Store) -> None:
                 perspective="senior",
                 levels={"VC1": [4, 4, 5, 5, 3, None, BLANK, BLANK], "VC2": [3] * 8},
             )
-        summary = score_cycle(s, world.cycle.id)
+        summary = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         got = by_key(read_scores(s))
         tallies = s.execute(
             select(PublishedTally.n_no_level, PublishedTally.n_blank).where(
@@ -639,13 +640,13 @@ def _n(session: Session, group: str, code: str = "VC1") -> Any:
 def test_a_late_respondent_is_held_back_until_enough_arrive(store: Store) -> None:
     with store.sessions() as s, s.begin():
         world = _two_by_two(s)
-        first = score_cycle(s, world.cycle.id)
+        first = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         assert (first.suppressed_cells, first.held) == (0, None)
         assert _n(s, "client/senior") == 6
 
         # one late response in client/senior: old and new client/senior differenced would be that person
         add_respondents(s, world, party="client", perspective="senior", levels={"VC1": [1], "VC2": [5]})
-        held = score_cycle(s, world.cycle.id)
+        held = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         assert held.held is not None
         assert "client/senior" in held.held
         assert s.get(Cycle, world.cycle.id).held_note == held.held
@@ -657,7 +658,7 @@ def test_a_late_respondent_is_held_back_until_enough_arrive(store: Store) -> Non
         add_respondents(
             s, world, party="client", perspective="senior", levels={"VC1": [2] * 5, "VC2": [3] * 5}
         )
-        published = score_cycle(s, world.cycle.id)
+        published = score_cycle(s, world.cycle.id, counts(s, world.cycle))
         assert published.held is None
         assert s.get(Cycle, world.cycle.id).held_note is None
         assert _n(s, "client/senior") == 12
@@ -670,10 +671,10 @@ def test_a_late_respondent_is_held_back_until_enough_arrive(store: Store) -> Non
 def test_erasure_and_publish_held_publish_anyway(store: Store, option: str) -> None:
     with store.sessions() as s, s.begin():
         world = _two_by_two(s)
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
         add_respondents(s, world, party="supplier", perspective="middle", levels={"VC1": [1], "VC2": [5]})
-        assert score_cycle(s, world.cycle.id).held is not None
-        summary = score_cycle(s, world.cycle.id, **{option: True})
+        assert score_cycle(s, world.cycle.id, counts(s, world.cycle)).held is not None
+        summary = score_cycle(s, world.cycle.id, counts(s, world.cycle), **{option: True})
         assert summary.held is None
         assert s.get(Cycle, world.cycle.id).held_note is None
         assert _n(s, "supplier/middle") == 7

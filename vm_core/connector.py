@@ -34,7 +34,6 @@ loads, whether or not any file changed.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -95,9 +94,34 @@ class ConnectorContext:
     report: ExtractReport = field(default_factory=ExtractReport)
 
     def pseudonymise(self, respondent_id: str) -> str:
-        """Keyed hash of a respondent id/e-mail: stable per installation, irreversible without the secret."""
-        normalised = respondent_id.strip().lower().encode()
-        return hmac.digest(self.secret, normalised, "sha256").hex()
+        """Keyed hash of a respondent id/e-mail: stable per installation, irreversible without the secret.
+
+        HMAC-SHA256 (RFC 2104) of the id stripped and lower-cased, as 64 hex digits.
+        """
+        return self.pseudonymise_many([respondent_id])[0]
+
+    def pseudonymise_many(self, respondent_ids: Iterable[str]) -> list[str]:
+        """:meth:`pseudonymise` of each id: the keyed pads are hashed once, not once per id."""
+        inner, outer = _hmac_pads(self.secret)
+        out = []
+        for respondent_id in respondent_ids:
+            digest = inner.copy()
+            digest.update(respondent_id.strip().lower().encode())
+            final = outer.copy()
+            final.update(digest.digest())
+            out.append(final.hexdigest())
+        return out
+
+
+def _hmac_pads(secret: bytes) -> tuple[Any, Any]:
+    """SHA-256 states after the HMAC inner and outer key pads (RFC 2104), to copy per message."""
+    block = 64
+    key = hashlib.sha256(secret).digest() if len(secret) > block else secret
+    key = key.ljust(block, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in key)),
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vm_core.lake import EVALUATIONS, Lake
+from vm_core.lake import EVALUATIONS, Lake, connect
 from vm_core.models import Cycle, LakeFile
 
 
@@ -74,7 +74,7 @@ def cycle_counts(session: Session, lake: Lake, cycle: Cycle) -> CycleCounts:
     files = committed_files(session, cycle.id)
     if not files:
         return CycleCounts()
-    with duckdb.connect() as con:
+    with connect() as con:
         relation = evaluations_relation(con, lake, files)
         rows = con.execute(
             f"SELECT value_code, party, perspective, level, blank, count(*) FROM {relation} GROUP BY ALL"

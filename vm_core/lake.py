@@ -53,6 +53,17 @@ class LakeError(VmError):
     """The lake location cannot be opened or written."""
 
 
+#: DuckDB's memory for one query before it spills to disk (``VM_DUCKDB_MEMORY``, e.g. "2GB")
+DUCKDB_MEMORY = os.environ.get("VM_DUCKDB_MEMORY", "1GB")
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for reading the lake, with bounded memory (it spills beyond that)."""
+    import duckdb
+
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
+
+
 def new_load_id() -> str:
     """A sortable, unique id for one load: UTC time then randomness."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
@@ -125,6 +136,23 @@ class Lake:
                     writer.write_batch(batch, row_group_size=ROW_GROUP)
                     rows += batch.num_rows
         return rows
+
+    def write_query(self, con: duckdb.DuckDBPyConnection, query: str, path: str, schema: pa.Schema) -> None:
+        """Write a DuckDB query's rows to a new file: DuckDB's parallel writer here, Arrow batches elsewhere."""
+        full = self.full(path)
+        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+        if self.local:
+            try:
+                con.execute(
+                    f"COPY ({query}) TO {_sql_literal(full)} "
+                    f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP})"
+                )
+            except BaseException:
+                self.delete([path])
+                raise
+            return
+        reader = con.execute(query).to_arrow_reader(ROW_GROUP)
+        self.write_batches(path, schema, (batch.cast(schema) for batch in reader))
 
     def dataset(self, paths: Iterable[str], schema: pa.Schema | None = None) -> pads.Dataset:
         return pads.dataset(

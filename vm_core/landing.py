@@ -23,12 +23,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import duckdb
 import pyarrow as pa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from vm_core.lake import EVALUATIONS, Lake, new_load_id
+from vm_core.lake import EVALUATIONS, Lake, connect, new_load_id
 from vm_core.models import Cycle, LakeFile, Relationship, SourceLoad
 from vm_core.settings import Settings
 
@@ -147,7 +146,7 @@ class Erased:
 def find_respondent(session: Session, lake: Lake, relationship_key: str, pseudonym: str) -> Erased:
     """Every committed file of the relationship holding the respondent, and their rows there."""
     found = Erased()
-    with duckdb.connect() as con:
+    with connect() as con:
         for file in _relationship_files(session, relationship_key):
             lake.relation(con, "one_file", [file.path])
             columns = {row[0] for row in con.execute("DESCRIBE one_file").fetchall()}

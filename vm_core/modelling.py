@@ -16,14 +16,14 @@ this order —
 5. the respondent key is not a 64-character pseudonym;
 6. a level outside 1–5.
 
-Good rows stream into the lake (:meth:`vm_core.lake.Lake.write_batches`); set-aside rows
+Good rows stream into the lake (:meth:`vm_core.lake.Lake.write_query`); set-aside rows
 come back as an Arrow table for the store's quarantine.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -62,7 +62,6 @@ UNKNOWN_VALUE_CODE = "Value Code is not in this cycle's library version"
 NO_ORGANISATION = "no organisation given"
 #: stands in for null in join keys (DuckDB joins on equality; null never equals null)
 _NULL = "\u2400vm-null\u2400"
-BATCH_ROWS = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -207,13 +206,31 @@ def _has_duplicates(con: duckdb.DuckDBPyConnection, plan: AnswerPlan) -> bool:
     return bool(row and row[0])
 
 
-def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapping) -> None:
-    """Define ``checked``: every answer with its party, perspective, level and first failure (``reason``)."""
-    con.register("level_map", _level_map(con, mapping.levels))
-    con.register("group_map", _group_map(con, mapping))
+def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapping) -> bool:
+    """Define ``checked``: every answer with its party, perspective, level and first failure (``reason``).
+
+    Returns whether any answer can fail at all. Most deliveries are clean, and that is known
+    from the few distinct values alone: then no row is checked one by one.
+    """
+    levels = _level_map(con, mapping.levels)
+    groups = _group_map(con, mapping)
+    con.register("level_map", levels)
+    con.register("group_map", groups)
     con.register("library_codes", pa.table({"code": pa.array(list(mapping.value_codes), pa.string())}))
+    duplicates = _has_duplicates(con, plan)
+    bad_keys = con.execute("SELECT count(*) FROM landed WHERE length(respondent_key) <> 64").fetchone()
+    known = set(mapping.value_codes)
+    unknown_codes = any(code not in known for code in levels.column("value_code").to_pylist())
+    may_fail = (
+        duplicates
+        or bool(bad_keys and bad_keys[0])
+        or unknown_codes
+        or groups.column("party_reason").null_count < groups.num_rows
+        or levels.column("unrecognised").null_count < levels.num_rows
+        or levels.column("out_of_range").null_count < levels.num_rows
+    )
     duplicate = "FALSE"
-    if _has_duplicates(con, plan):
+    if duplicates:
         # among the rows that pass checks 1-3, all but the last row of a respondent × Value Code
         duplicate = (
             "(lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL AND "
@@ -221,11 +238,7 @@ def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapp
             "lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL "
             "ORDER BY a.source_file DESC, a.source_row DESC) > 1)"
         )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW checked AS
-        SELECT a.*, g.party, g.perspective, l.level, l.blank,
-            CASE
+    reason = f"""CASE
                 WHEN lc.code IS NULL THEN {_literal(UNKNOWN_VALUE_CODE)}
                 WHEN g.party IS NULL THEN g.party_reason
                 WHEN l.unrecognised IS NOT NULL THEN l.unrecognised
@@ -233,7 +246,11 @@ def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapp
                 WHEN length(a.respondent_key) <> 64
                     THEN {_literal(contract_reason("respondent_key", "str_length(64, 64)"))}
                 WHEN l.out_of_range IS NOT NULL THEN l.out_of_range
-            END AS reason
+            END"""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW checked AS
+        SELECT a.*, g.party, g.perspective, l.level, l.blank, {reason if may_fail else "NULL::VARCHAR"} AS reason
         FROM answers a
         LEFT JOIN library_codes lc ON lc.code = a.value_code
         LEFT JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)})
@@ -242,25 +259,26 @@ def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapp
             AND l.value_key = coalesce(a.value, {_literal(_NULL)})
         """
     )
+    return may_fail
 
 
-def evaluation_batches(con: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatch]:
-    """The good rows of ``checked`` as :data:`EVALUATION_SCHEMA` batches, in file and row order."""
-    reader = con.execute(
-        "SELECT respondent_key, party, perspective, role, value_code, level, coalesce(blank, FALSE) AS blank, "
-        "comment, source_file, source_row, source_column FROM checked WHERE reason IS NULL "
-        "ORDER BY source_file, source_row, value_code"
-    ).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        yield batch.cast(EVALUATION_SCHEMA)
+#: The good rows of ``checked``, typed as :data:`EVALUATION_SCHEMA` (in the landed rows' order).
+EVALUATIONS_QUERY = (
+    "SELECT respondent_key, party, perspective, role, value_code, CAST(level AS TINYINT) AS level, "
+    "coalesce(blank, FALSE) AS blank, comment, source_file, CAST(source_row AS BIGINT) AS source_row, "
+    "source_column FROM checked WHERE reason IS NULL"
+)
 
 
-def quarantined(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def quarantined(con: duckdb.DuckDBPyConnection, may_fail: bool) -> pa.Table:
+    """The set-aside rows of ``checked`` with :data:`QUARANTINE_COLUMNS`, in file and row order."""
+    if not may_fail:
+        return pa.table({name: pa.array([], pa.int64() if name == "source_row" else pa.string())
+                         for name in QUARANTINE_COLUMNS})  # fmt: skip
     columns = ", ".join(QUARANTINE_COLUMNS)
-    table = con.execute(
+    return con.execute(
         f"SELECT {columns} FROM checked WHERE reason IS NOT NULL ORDER BY source_file, source_row, value_code"
     ).to_arrow_table()
-    return table
 
 
 def summary(con: duckdb.DuckDBPyConnection, evaluations: str) -> tuple[int, int, Counter[tuple[str, str]]]:

@@ -21,7 +21,6 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,15 +32,15 @@ from vm_core.config import RelationshipConfig
 from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, SourceSpec
 from vm_core.db import make_engine, migrate, session_factory, transaction
 from vm_core.errors import SourceError, VmError
-from vm_core.evidence import cycle_counts
-from vm_core.lake import EVALUATIONS, Lake, Partition, new_load_id
+from vm_core.evidence import committed_files, cycle_counts
+from vm_core.lake import EVALUATIONS, Lake, Partition, connect, new_load_id
 from vm_core.mapping import LevelParser
 from vm_core.modelling import (
     EVALUATION_SCHEMA,
+    EVALUATIONS_QUERY,
     Mapping,
     answers_view,
     checked_view,
-    evaluation_batches,
     quarantined,
     summary,
 )
@@ -335,16 +334,16 @@ def _model(
     lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
 ) -> tuple[int, int, Counter[tuple[str, str]], pa.Table]:
     """Model the landed files into the evaluations file ``out``; (evaluations, people, unmapped, quarantine)."""
-    with duckdb.connect() as con:
+    with connect() as con:
         if not files:
             raise SourceError(
                 source_key, "nothing of this source is in the lake; run with --force to read it"
             )
         lake.relation(con, "landed", files)
         answers_view(con, plan, source_key)
-        checked_view(con, plan, mapping)
-        lake.write_batches(out, EVALUATION_SCHEMA, evaluation_batches(con))
-        quarantine = quarantined(con)
+        may_fail = checked_view(con, plan, mapping)
+        lake.write_query(con, EVALUATIONS_QUERY, out, EVALUATION_SCHEMA)
+        quarantine = quarantined(con, may_fail)
         lake.relation(con, "written", [out])
         count, people, unmapped = summary(con, "written")
     return count, people, unmapped, quarantine
@@ -418,21 +417,30 @@ def score(
     lake = settings.lake()
     with transaction(open_store(settings)) as session:
         relationship, cycle = _cycle(session, config, cycle_number)
-        counts = cycle_counts(session, lake, cycle)
-        if counts.empty:
+        files = committed_files(session, cycle.id)
+        if not files:
             return None
-        state = counts.fingerprint(
-            relationship.agreement,
-            effective_min_group_size(relationship),
-            sorted(p.key for p in config.parties),
-        )
+        state = scored_state(files, relationship, config)
         current = cycle.scored_state == state and has_published_tally(session, cycle.id)
         if current and not (publish_held and cycle.held_note):
             return stored_summary(session, cycle.id)
-        summary_ = score_cycle(session, cycle.id, counts, publish_held=publish_held)
+        summary_ = score_cycle(
+            session, cycle.id, cycle_counts(session, lake, cycle), publish_held=publish_held
+        )
         cycle.scored_state = state
         failpoints.reached("score.before_commit")
     return summary_
+
+
+def scored_state(files: list[str], relationship: Relationship, config: RelationshipConfig) -> str:
+    """What a cycle's scores depend on: its committed files and the scoring settings."""
+    return _fingerprint(
+        files,
+        relationship.agreement,
+        effective_min_group_size(relationship),
+        sorted(p.key for p in config.parties),
+        sorted(p.key for p in config.perspectives),
+    )
 
 
 def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[int]) -> int:

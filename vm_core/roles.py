@@ -14,12 +14,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vm_core.evidence import committed_files, evaluations_relation
-from vm_core.lake import Lake
+from vm_core.lake import Lake, connect
 from vm_core.models import Cycle, Relationship
 from vm_core.scores import narrow_to
 
@@ -88,7 +87,7 @@ def read_unmapped(
         files = committed_files(session, cycle_id)
         if not files:
             continue
-        with duckdb.connect() as con:
+        with connect() as con:
             name = evaluations_relation(con, lake, files)
             rows = con.execute(
                 f"SELECT party, role, count(DISTINCT respondent_key) FROM {name} "

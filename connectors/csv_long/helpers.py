@@ -160,7 +160,7 @@ def _rows(
             if pc.any(blank).as_py():
                 row = batch_rows[pc.index(blank, True).as_py()].as_py()
                 raise SourceError(file, f"{name} is blank", row, written[index[name]])
-        keys = [ctx.pseudonymise(value) for value in respondent.to_pylist()]
+        keys = ctx.pseudonymise_many(respondent.to_pylist())
         canonical = [codes.get(c.lower(), c) for c in code.to_pylist()]
         for key, value_code, row in zip(keys, canonical, batch_rows.to_pylist(), strict=True):
             first = seen.setdefault((key, value_code.lower()), (file, row))

@@ -577,7 +577,7 @@ def _responses(
                     response_col.export_tag,
                 )
         identity = pc.coalesce(*(blank_to_null(raw(batch, c)) for c in respondent), response_ids)
-        keys = pa.array([ctx.pseudonymise(value) for value in identity.to_pylist()], pa.string())
+        keys = pa.array(ctx.pseudonymise_many(identity.to_pylist()), pa.string())
         columns: dict[str, pa.Array] = {
             "source_file": pa.array([file] * batch.num_rows, pa.string()),
             "source_row": rows,

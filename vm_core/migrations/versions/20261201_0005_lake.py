@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column('path', sa.String(length=1000), nullable=False),
         sa.Column('load_id', sa.String(length=40), nullable=False),
         sa.Column('rows', sa.Integer(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['cycle_id'], ['cycle.id'], name=op.f('fk_lake_file_cycle_id_cycle'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_lake_file')),
         sa.UniqueConstraint('path', name=op.f('uq_lake_file_path')),
