@@ -18,6 +18,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows.deployment import load_runtime_secrets
 from vm_core import pipeline
 from vm_core.config import RelationshipConfig, load_config
 from vm_core.errors import VmError
@@ -130,6 +131,7 @@ def run_relationship(
     ``publish_held``: publish newer data that the re-scoring rule holds back (an administrator's
     decision: earlier outputs of the cycle can then be differenced).
     """
+    load_runtime_secrets()  # a deployment's Secret blocks (VM_SECRET_BLOCKS), before anything reads settings
     config_path = str(Path(config_path).resolve())
     run = run_plan(
         load_config(config_path), PrefectSteps(config_path), cycles, force=force, publish_held=publish_held
