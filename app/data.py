@@ -1,20 +1,20 @@
 """The app's only door to ``vm_core``: cached, read-only queries returning plain data.
 
-The session factory is a cached resource; query results are cached for a minute
-(bounded), keyed by the store's URL so switching stores never serves stale data.
+The store is opened read-only (:func:`vm_core.reader.open_reader`: the app never migrates it)
+and read through the :class:`~vm_core.reader.Scope` of relationships this app may show.
+The session factory is a cached resource; query results are cached for a minute (bounded),
+keyed by the store's URL and the scope so switching either never serves stale data.
 Pages import the types they draw from here, never from ``vm_core``.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from vm_core import review
 from vm_core.models import LEVEL_COLOURS, LEVELS
-from vm_core.pipeline import open_store
+from vm_core.reader import Scope, StoreNotReady, open_reader
 from vm_core.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
 from vm_core.settings import Settings
 
@@ -26,6 +26,7 @@ __all__ = [
     "CycleInfo",
     "HeatmapData",
     "RelationshipInfo",
+    "StoreNotReady",
     "ValueCodeDetail",
     "cycles",
     "heatmap",
@@ -45,52 +46,57 @@ def _database_url() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _sessions(database_url: str) -> sessionmaker[Session]:
-    return open_store(dataclasses.replace(Settings.from_env(), database_url=database_url))
+    return open_reader(database_url)
+
+
+def _scope() -> Scope:
+    return Scope.from_env()
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
-def _relationships(database_url: str) -> list[RelationshipInfo]:
+def _relationships(database_url: str, scope: Scope) -> list[RelationshipInfo]:
     with _sessions(database_url)() as session:
-        return review.list_relationships(session)
+        return review.list_relationships(session, scope)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
-def _cycles(database_url: str, relationship_key: str) -> list[CycleInfo]:
+def _cycles(database_url: str, scope: Scope, relationship_key: str) -> list[CycleInfo]:
     with _sessions(database_url)() as session:
-        return review.list_cycles(session, relationship_key)
+        return review.list_cycles(session, relationship_key, scope)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading scores…")
-def _heatmap(database_url: str, relationship_key: str, cycle_number: int) -> HeatmapData:
+def _heatmap(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> HeatmapData:
     with _sessions(database_url)() as session:
-        return review.heatmap(session, relationship_key, cycle_number)
+        return review.heatmap(session, relationship_key, cycle_number, scope)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading Value Code…")
 def _value_code_detail(
-    database_url: str, relationship_key: str, cycle_number: int, identifier: str
+    database_url: str, scope: Scope, relationship_key: str, cycle_number: int, identifier: str
 ) -> ValueCodeDetail:
     with _sessions(database_url)() as session:
-        return review.value_code_detail(session, relationship_key, cycle_number, identifier)
+        return review.value_code_detail(session, relationship_key, cycle_number, identifier, scope)
 
 
 def relationships() -> list[RelationshipInfo]:
-    return _relationships(_database_url())
+    return _relationships(_database_url(), _scope())
 
 
 def cycles(relationship_key: str) -> list[CycleInfo]:
-    return _cycles(_database_url(), relationship_key)
+    return _cycles(_database_url(), _scope(), relationship_key)
 
 
 def heatmap(relationship_key: str, cycle_number: int) -> HeatmapData:
-    return _heatmap(_database_url(), relationship_key, cycle_number)
+    return _heatmap(_database_url(), _scope(), relationship_key, cycle_number)
 
 
 def value_code_detail(relationship_key: str, cycle_number: int, identifier: str) -> ValueCodeDetail:
-    return _value_code_detail(_database_url(), relationship_key, cycle_number, identifier)
+    return _value_code_detail(_database_url(), _scope(), relationship_key, cycle_number, identifier)
 
 
 def refresh() -> None:
     """Forget cached query results, e.g. after a flow has written new scores."""
     for cached in (_relationships, _cycles, _heatmap, _value_code_detail):
         cached.clear()
+    _sessions.clear()

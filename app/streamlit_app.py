@@ -28,7 +28,15 @@ if not serving.serve:
 if serving.message:
     st.sidebar.warning(serving.message, icon=":material/public:")
 
-relationships = data.relationships()
+try:
+    relationships = data.relationships()
+except data.StoreNotReady as exc:  # no schema yet, or an older one: the app never migrates the store
+    st.title("vm — Value Management")
+    st.warning(str(exc), icon=":material/build:")
+    if st.button("Check again", icon=":material/refresh:"):
+        data.refresh()
+        st.rerun()
+    st.stop()
 if not relationships:
     st.title("vm — Value Management")
     st.info(

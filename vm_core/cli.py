@@ -256,6 +256,19 @@ def _run(
 
 
 @main.command()
+def migrate() -> None:
+    """Create the store, or bring its schema to this version of vm (the app never does)."""
+    from vm_core.db import make_engine, migrate, schema_revisions
+    from vm_core.settings import Settings
+
+    engine = make_engine(Settings.from_env().database_url)
+    before, head = schema_revisions(engine)
+    migrate(engine)
+    click.echo(f"store ({_store_label()}): schema {before or 'none'} → {head}" if before != head else
+               f"store ({_store_label()}): schema {head}, nothing to do")  # fmt: skip
+
+
+@main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
 @click.option(

@@ -110,6 +110,21 @@ class Lake:
     def full(self, path: str) -> str:
         return f"{self.root.rstrip('/')}/{path}"
 
+    def uri(self, path: str) -> str:
+        """The file's URI as another engine opens it (``file:///…`` or ``s3://bucket/…``)."""
+        if self.local:
+            return f"file://{self.full(path)}"  # as written: Hive paths keep their '=' unescaped
+        return f"{urlparse(self.url).scheme}://{self.full(path)}"
+
+    def write_text(self, path: str, text: str) -> None:
+        """Replace a small text file (a manifest) as a whole: a temporary name, then a move."""
+        full = self.full(path)
+        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+        temporary = f"{full}.{uuid.uuid4().hex[:8]}.tmp"
+        with self.fs.open_output_stream(temporary) as out:
+            out.write(text.encode())
+        self.fs.move(temporary, full)
+
     @contextmanager
     def writer(self, path: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
         """A Parquet writer for a new file; on error the partial file is removed."""

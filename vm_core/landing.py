@@ -117,6 +117,11 @@ def purge_expired(
             gone += [f.path for f in files]
             session.execute(delete(LakeFile).where(LakeFile.id.in_([f.id for f in files])))
     settings.lake().delete(gone)
+    if gone:
+        from vm_core.external import write_manifests
+
+        with open_store(settings)() as session:
+            write_manifests(session, settings.lake(), relationship_key)
     return purged
 
 

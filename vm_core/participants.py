@@ -24,6 +24,7 @@ from vm_core.connector import ConnectorContext
 from vm_core.db import transaction
 from vm_core.errors import VmError
 from vm_core.evidence import cycle_counts
+from vm_core.external import write_manifests
 from vm_core.lake import EVALUATIONS, Lake
 from vm_core.landing import Erased, files_without, find_respondent, switch_files
 from vm_core.models import Cycle, Evaluation, Participant, QuarantinedRow, Relationship, SourceLoad
@@ -95,6 +96,8 @@ def forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgott
             switch_files(session, found)
             _erase_from_store(session, relationship, lake, pseudonym, found, forgotten)
     lake.delete(old_files)  # after the commit: nothing committed names them any more
+    with open_store(settings)() as session:
+        write_manifests(session, lake, relationship_key)
     if forgotten.nothing:
         raise NobodyToForget(
             f"nobody to forget in {relationship_key!r}: no stored or landed data has that respondent key "

@@ -33,6 +33,7 @@ from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, SourceSpec
 from vm_core.db import make_engine, migrate, session_factory, transaction
 from vm_core.errors import SourceError, VmError
 from vm_core.evidence import committed_files, cycle_counts
+from vm_core.external import write_manifests
 from vm_core.lake import EVALUATIONS, Lake, Partition, connect, new_load_id
 from vm_core.mapping import LevelParser
 from vm_core.modelling import (
@@ -284,6 +285,8 @@ def run_source(
         lake.delete([evaluations_path, *(p for paths in new_landed.values() for p in paths)])
         raise
     failpoints.reached("source.committed")
+    with sessions() as session:
+        write_manifests(session, lake, config.key, cycle_number)
     return result
 
 

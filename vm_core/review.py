@@ -29,6 +29,7 @@ from vm_core.models import (
     ValueCodeLevel,
     value_code_thing,
 )
+from vm_core.reader import EVERYTHING, Scope
 from vm_core.scores import read_scores
 from vm_core.scoring import AgreementRule, effective_min_group_size
 
@@ -145,14 +146,20 @@ class ValueCodeDetail:
 # ---------------------------------------------------------------- lists
 
 
-def list_relationships(session: Session) -> list[RelationshipInfo]:
+def list_relationships(session: Session, scope: Scope = EVERYTHING) -> list[RelationshipInfo]:
     rows = session.execute(
         select(Relationship.key, Relationship.name, Relationship.min_group_size).order_by(Relationship.name)
     ).all()
-    return [RelationshipInfo(key, name, effective_min_group_size(size)) for key, name, size in rows]
+    return [
+        RelationshipInfo(key, name, effective_min_group_size(size))
+        for key, name, size in rows
+        if scope.allows(key)
+    ]
 
 
-def list_cycles(session: Session, relationship_key: str) -> list[CycleInfo]:
+def list_cycles(session: Session, relationship_key: str, scope: Scope = EVERYTHING) -> list[CycleInfo]:
+    if not scope.allows(relationship_key):
+        return []
     rows = session.execute(
         select(Cycle.number, Cycle.mode, Cycle.opens_on, Cycle.closes_on)
         .join(Relationship, Relationship.id == Cycle.relationship_id)
@@ -165,9 +172,9 @@ def list_cycles(session: Session, relationship_key: str) -> list[CycleInfo]:
 # ---------------------------------------------------------------- heatmap
 
 
-def _relationship(session: Session, relationship_key: str) -> Relationship:
+def _relationship(session: Session, relationship_key: str, scope: Scope) -> Relationship:
     found = session.scalar(select(Relationship).where(Relationship.key == relationship_key))
-    if found is None:
+    if found is None or not scope.allows(relationship_key):  # out of scope reads as absent
         raise LookupError(f"no relationship {relationship_key!r} in the store")
     return found
 
@@ -235,9 +242,11 @@ def _level_labels(session: Session, library_version_id: int) -> list[str]:
     ]
 
 
-def heatmap(session: Session, relationship_key: str, cycle_number: int) -> HeatmapData:
+def heatmap(
+    session: Session, relationship_key: str, cycle_number: int, scope: Scope = EVERYTHING
+) -> HeatmapData:
     """Value Codes × groups of one cycle, with the anonymity-safe scores of :func:`read_scores`."""
-    relationship = _relationship(session, relationship_key)
+    relationship = _relationship(session, relationship_key, scope)
     cycle = _cycle(session, relationship, cycle_number)
     rows = session.execute(
         select(ValueCode.identifier, ValueCode.description, Section.name)
@@ -260,10 +269,10 @@ def heatmap(session: Session, relationship_key: str, cycle_number: int) -> Heatm
 
 
 def value_code_detail(
-    session: Session, relationship_key: str, cycle_number: int, identifier: str
+    session: Session, relationship_key: str, cycle_number: int, identifier: str, scope: Scope = EVERYTHING
 ) -> ValueCodeDetail:
     """A Value Code of the cycle's library version: its texts and levels, and its scores per group."""
-    relationship = _relationship(session, relationship_key)
+    relationship = _relationship(session, relationship_key, scope)
     cycle = _cycle(session, relationship, cycle_number)
     found = session.execute(
         select(ValueCode, Section.name)
