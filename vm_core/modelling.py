@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from vm_core.connector import AnswerPlan
 from vm_core.contract import QUARANTINE_COLUMNS, contract_reason
+from vm_core.lake import Lake
 from vm_core.mapping import (
     BLANK,
     UNRECOGNISED,
@@ -73,17 +74,6 @@ class Mapping:
     levels: LevelParser
     parties: Sequence[PartyRule]
     perspectives: Sequence[PerspectiveRule]
-
-
-@dataclass
-class Modelled:
-    evaluations: int = 0
-    participants: int = 0
-    quarantined: pa.Table | None = None  # QUARANTINE_COLUMNS
-    #: (party, role) -> respondents whose role maps to no perspective; raw titles, see vm_core.roles
-    unmapped_roles: Counter[tuple[str, str]] | None = None
-    #: reason -> rows set aside
-    reasons: Counter[str] | None = None
 
 
 def _quote(name: str) -> str:
@@ -281,15 +271,82 @@ def quarantined(con: duckdb.DuckDBPyConnection, may_fail: bool) -> pa.Table:
     ).to_arrow_table()
 
 
-def summary(con: duckdb.DuckDBPyConnection, evaluations: str) -> tuple[int, int, Counter[tuple[str, str]]]:
-    """(evaluations, participants, unmapped roles) of the written evaluations (the relation ``evaluations``)."""
-    row = con.execute(f"SELECT count(*), count(DISTINCT respondent_key) FROM {evaluations}").fetchone()
-    count, people = (int(row[0]), int(row[1])) if row else (0, 0)
+class AllSetAside(Exception):
+    """No answer of a delivery passed: ``reasons`` says why (reason → answers)."""
+
+    def __init__(self, reasons: Counter[str]):
+        super().__init__("every answer was set aside")
+        self.reasons = reasons
+
+    @property
+    def line(self) -> str:
+        reason, count = self.reasons.most_common(1)[0]
+        total = sum(self.reasons.values())
+        more = f"; {len(self.reasons) - 1} other reason(s)" if len(self.reasons) > 1 else ""
+        return (
+            f"every answer was set aside ({total}): {count} for '{reason}'{more}; "
+            "check the parties' `match`, `equivalences` and `levels` in the configuration"
+        )
+
+
+@dataclass
+class Modelled:
+    evaluations: int
+    participants: int  # respondents with at least one evaluation
+    #: (party, role) -> respondents whose role maps to no perspective; raw titles, see vm_core.roles
+    unmapped_roles: Counter[tuple[str, str]]
+    quarantined: pa.Table  # QUARANTINE_COLUMNS
+    reasons: Counter[str]  # reason -> answers set aside
+
+
+def model(
+    con: duckdb.DuckDBPyConnection, lake: Lake, plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
+) -> Modelled:
+    """The landed rows (the relation ``landed``) modelled into the new evaluations file ``out``.
+
+    Raises :class:`AllSetAside` (nothing written) when no answer passes.
+    """
+    answers_view(con, plan, source_key)
+    may_fail = checked_view(con, plan, mapping)
+    reasons: Counter[str] = Counter()
+    if may_fail:
+        reasons.update(
+            dict(
+                con.execute(
+                    "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason"
+                ).fetchall()
+            )
+        )
+        total = con.execute("SELECT count(*) FROM answers").fetchone()
+        if reasons and total and sum(reasons.values()) >= total[0]:
+            raise AllSetAside(reasons)
+    lake.write_query(con, EVALUATIONS_QUERY, out, EVALUATION_SCHEMA)
+    evaluations = lake.dataset([out]).count_rows()  # from the file's footer
+    if may_fail:
+        lake.relation(con, "written", [out])
+        people, unmapped = summary(con, "written")
+    else:  # every answer passed: the respondents are the landed ones (far fewer rows to read)
+        people, unmapped = summary(con, "answers")
+    return Modelled(evaluations, people, unmapped, quarantined(con, may_fail), reasons)
+
+
+def summary(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, Counter[tuple[str, str]]]:
+    """(participants, unmapped roles) of ``rows`` (written evaluations, or answers that all passed)."""
+    source = rows
+    if rows == "answers":
+        source = (
+            "(SELECT a.respondent_key, a.role, g.party, g.perspective FROM "
+            f"(SELECT DISTINCT respondent_key, organisation, role FROM answers) a "
+            f"JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)}) "
+            f"AND g.role_key = coalesce(a.role, {_literal(_NULL)}))"
+        )
+    row = con.execute(f"SELECT count(DISTINCT respondent_key) FROM {source}").fetchone()
+    people = int(row[0]) if row else 0
     unmapped = con.execute(
-        f"SELECT party, role, count(DISTINCT respondent_key) FROM {evaluations} "
+        f"SELECT party, role, count(DISTINCT respondent_key) FROM {source} "
         "WHERE perspective IS NULL GROUP BY party, role"
     ).fetchall()
     roles: Counter[tuple[str, str]] = Counter()
     for party, role, n in unmapped:
         roles[(str(party), NO_ROLE if role is None or not str(role).strip() else str(role))] += int(n)
-    return count, people, roles
+    return people, roles

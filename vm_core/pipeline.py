@@ -36,15 +36,7 @@ from vm_core.evidence import committed_files, cycle_counts
 from vm_core.external import write_manifests
 from vm_core.lake import EVALUATIONS, Lake, Partition, connect, new_load_id
 from vm_core.mapping import LevelParser
-from vm_core.modelling import (
-    EVALUATION_SCHEMA,
-    EVALUATIONS_QUERY,
-    Mapping,
-    answers_view,
-    checked_view,
-    quarantined,
-    summary,
-)
+from vm_core.modelling import AllSetAside, Mapping, Modelled, model
 from vm_core.models import Cycle, LakeFile, QuarantinedRow, Relationship, SourceLoad, ValueCode, utcnow
 from vm_core.plugins import get_connector
 from vm_core.relationships import party_rules, perspective_rules, sync_relationship
@@ -245,18 +237,16 @@ def run_source(
         result.rows_dropped = dict(ctx.report.dropped)
     evaluations_path = partition.file(EVALUATIONS, load_id)
     try:
-        modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source.key, evaluations_path)
+        try:
+            modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source.key, evaluations_path)
+        except AllSetAside as exc:
+            raise SourceError(source.path.name, exc.line) from None
         failpoints.reached("source.modelled")
-        result.evaluations, result.participants, unmapped, quarantine = modelled
-        result.quarantined = quarantine.num_rows
-        result.reasons = dict(Counter(quarantine.column("reason").to_pylist()))
-        unmapped_summary_ = summarise_unmapped(unmapped, config.min_group_size)
-        result.unmapped_roles, result.unmapped_titles_withheld = (
-            unmapped_summary_.lines,
-            unmapped_summary_.withheld,
-        )
-        if not result.evaluations and result.quarantined:
-            raise SourceError(source.path.name, _all_set_aside(result))
+        result.evaluations, result.participants = modelled.evaluations, modelled.participants
+        quarantine = modelled.quarantined
+        result.quarantined, result.reasons = quarantine.num_rows, dict(modelled.reasons)
+        unmapped = summarise_unmapped(modelled.unmapped_roles, config.min_group_size)
+        result.unmapped_roles, result.unmapped_titles_withheld = unmapped.lines, unmapped.withheld
         with transaction(sessions) as session:
             _, cycle = _cycle(session, config, cycle_number)
             _commit(
@@ -297,15 +287,6 @@ def _unchanged(result: SourceResult, previous: SourceLoad) -> SourceResult:
     return result
 
 
-def _all_set_aside(result: SourceResult) -> str:
-    reason, count = max(result.reasons.items(), key=lambda item: item[1])
-    more = f"; {len(result.reasons) - 1} other reason(s)" if len(result.reasons) > 1 else ""
-    return (
-        f"every answer was set aside ({result.quarantined}): {count} for '{reason}'{more}; "
-        "check the parties' `match`, `equivalences` and `levels` in the configuration"
-    )
-
-
 def _landed_files(session: Session, cycle_id: int, source_key: str) -> list[tuple[str, str]]:
     rows = session.execute(
         select(LakeFile.path, LakeFile.table_name)
@@ -335,21 +316,13 @@ def _land(lake: Lake, partition: Partition, load_id: str, delivery: Delivery) ->
 
 def _model(
     lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
-) -> tuple[int, int, Counter[tuple[str, str]], pa.Table]:
-    """Model the landed files into the evaluations file ``out``; (evaluations, people, unmapped, quarantine)."""
+) -> Modelled:
+    """Model the landed files into the new evaluations file ``out``."""
+    if not files:
+        raise SourceError(source_key, "nothing of this source is in the lake; run with --force to read it")
     with connect() as con:
-        if not files:
-            raise SourceError(
-                source_key, "nothing of this source is in the lake; run with --force to read it"
-            )
         lake.relation(con, "landed", files)
-        answers_view(con, plan, source_key)
-        may_fail = checked_view(con, plan, mapping)
-        lake.write_query(con, EVALUATIONS_QUERY, out, EVALUATION_SCHEMA)
-        quarantine = quarantined(con, may_fail)
-        lake.relation(con, "written", [out])
-        count, people, unmapped = summary(con, "written")
-    return count, people, unmapped, quarantine
+        return model(con, lake, plan, mapping, source_key, out)
 
 
 def _commit(
