@@ -255,6 +255,22 @@ def _run(
         raise click.ClickException(f"{failed}; what was committed before stays as it was")
 
 
+@main.command("connectors")
+def connectors_command() -> None:
+    """List the connectors a source's `connector:` may name, with their options."""
+    from vm_core.plugins import PROBLEMS, connectors
+
+    for name, connector in sorted(connectors().items()):
+        click.echo(f"{name}: {connector.description}")
+        for option in connector.options:
+            kinds = " or ".join(t.__name__ for t in option.types)
+            click.echo(f"    {option.name} ({kinds}): {option.help}")
+        if not connector.options:
+            click.echo("    (no options)")
+    for name, problem in sorted(PROBLEMS.items()):
+        click.echo(f"skipped plugin {name}: {problem}", err=True)
+
+
 @main.command()
 def migrate() -> None:
     """Create the store, or bring its schema to this version of vm (the app never does)."""

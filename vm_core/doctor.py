@@ -36,10 +36,10 @@ class Finding:
 def diagnose(settings: Settings, *, fix: bool = False, env: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding about the installation, in a fixed order: permissions, secret, store, landing, serving."""
     env = os.environ if env is None else env
-    participants, store_findings = _store(settings)
+    pseudonymised, store_findings = _store(settings)
     return [
         *_permissions(settings.home, fix),
-        _secret(settings, participants),
+        _secret(settings, pseudonymised),
         *store_findings,
         _landing(settings),
         _serving(env),
@@ -97,16 +97,16 @@ def _permissions(home: Path, fix: bool) -> list[Finding]:
     return findings
 
 
-def _secret(settings: Settings, participants: int | None) -> Finding:
+def _secret(settings: Settings, pseudonymised: int | None) -> Finding:
     if settings.secret_override:
         return Finding("ok", "secret", "VM_SECRET is set (keep it stable and backed up)")
     path = settings.secret_path
     if not path.exists():
-        if participants:
+        if pseudonymised:
             return Finding(
                 "FAIL",
                 "secret",
-                f"{path} is missing but the store holds {participants} pseudonymised participants: restore "
+                f"{path} is missing but the lake holds {pseudonymised} files of pseudonymised respondents: restore "
                 "it from your backup before the next run, or returning respondents become new people",
             )
         return Finding("ok", "secret", f"{path} not created yet (created on first run)")
@@ -120,7 +120,7 @@ def _secret(settings: Settings, participants: int | None) -> Finding:
 
 
 def _store(settings: Settings) -> tuple[int | None, list[Finding]]:
-    """(participants in the store or None when unknown, findings about the store)."""
+    """(committed lake files, i.e. pseudonymised data, or None when unknown; findings about the store)."""
     from sqlalchemy import func, select
     from sqlalchemy.engine import make_url
 
@@ -168,7 +168,7 @@ def _store(settings: Settings) -> tuple[int | None, list[Finding]]:
                     )
                 )
                 return None, findings
-        from vm_core.models import Cycle, Participant, Relationship
+        from vm_core.models import Cycle, LakeFile, Relationship
 
         with engine.connect() as connection:
             counts = {
@@ -176,7 +176,7 @@ def _store(settings: Settings) -> tuple[int | None, list[Finding]]:
                 for label_, model in (
                     ("relationships", Relationship),
                     ("cycles", Cycle),
-                    ("participants", Participant),
+                    ("lake files", LakeFile),
                 )
             }
         if current == head:
@@ -184,22 +184,22 @@ def _store(settings: Settings) -> tuple[int | None, list[Finding]]:
                 Finding("ok", "store", f"{label} reachable, schema at the newest migration ({head})")
             )
         findings.append(Finding("ok", "store", ", ".join(f"{n} {what}" for what, n in counts.items())))
-        return counts["participants"], findings
+        return counts["lake files"], findings
     finally:
         engine.dispose()
 
 
 def _landing(settings: Settings) -> Finding:
-    if settings.landing == "store":
-        return Finding(
-            "ok",
-            "landing",
-            f"PostgreSQL schemas {settings.landing_schema}_<relationship> in the store's database",
-        )
-    path = settings.home / "landing" / "landing.duckdb"
-    if not path.exists():
-        return Finding("ok", "landing", f"DuckDB file {path} not created yet")
-    return Finding("ok", "landing", f"DuckDB file {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    """Where data lands: the evaluation lake, and what it holds."""
+    from vm_core.lake import LakeError
+
+    try:
+        lake = settings.lake()
+        files = lake.files()
+    except LakeError as exc:
+        return Finding("FAIL", "lake", str(exc))
+    where = lake.url if not lake.local else lake.root
+    return Finding("ok", "lake", f"{where}: {len(files)} Parquet files")
 
 
 def _configured_address(env: Mapping[str, str]) -> tuple[str | None, str]:
