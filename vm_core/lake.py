@@ -182,6 +182,14 @@ class Lake:
         else:  # DuckDB scans the Arrow dataset lazily, with projection and filter pushdown
             con.register(name, self.dataset(paths))
 
+    def relation_in_order(self, con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
+        """Like :meth:`relation`, with a column ``_part``: the position of each row's file in ``paths``."""
+        parts = []
+        for index, path in enumerate(paths):
+            self.relation(con, f"{name}_{index}", [path])
+            parts.append(f"SELECT *, {index} AS _part FROM {name}_{index}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL BY NAME ".join(parts))
+
     def delete(self, paths: Iterable[str]) -> int:
         deleted = 0
         for path in paths:

@@ -232,13 +232,14 @@ def run_source(
         if delivery.plan is None:
             raise SourceError(source.path.name, "the connector delivered no answers")
         plan = delivery.plan
-        landed = new_landed
+        append = _delivery(source)[0] == "append"
+        landed = {t: [*(landed.get(t, []) if append else []), *paths] for t, paths in new_landed.items()}
         result.rows_read = ctx.report.rows_read
         result.rows_dropped = dict(ctx.report.dropped)
     evaluations_path = partition.file(EVALUATIONS, load_id)
     try:
         try:
-            modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source.key, evaluations_path)
+            modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source, evaluations_path)
         except AllSetAside as exc:
             raise SourceError(source.path.name, exc.line) from None
         failpoints.reached("source.modelled")
@@ -255,6 +256,7 @@ def run_source(
                 source,
                 load_id,
                 landed=new_landed,
+                keep_landed=_delivery(source)[0] == "append",
                 evaluations=(evaluations_path, result.evaluations),
                 quarantine=quarantine,
                 values={
@@ -314,15 +316,34 @@ def _land(lake: Lake, partition: Partition, load_id: str, delivery: Delivery) ->
     return {name: paths for name, paths in written.items()}
 
 
+def _delivery(source: SourceSpec) -> tuple[str, str]:
+    """(``replace`` or ``append``, the key column whose newest row wins in an appended source)."""
+    mode = getattr(source, "delivery", "replace") or "replace"
+    return mode, getattr(source, "delivery_key", None) or "response_id"
+
+
 def _model(
-    lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
+    lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source: SourceSpec, out: str
 ) -> Modelled:
-    """Model the landed files into the new evaluations file ``out``."""
+    """Model the landed files into the new evaluations file ``out``.
+
+    An appended source has one landed file per delivery: the newest row per delivery key wins.
+    """
     if not files:
-        raise SourceError(source_key, "nothing of this source is in the lake; run with --force to read it")
+        raise SourceError(
+            source.path.name, "nothing of this source is in the lake; run with --force to read it"
+        )
+    mode, key = _delivery(source)
     with connect() as con:
-        lake.relation(con, "landed", files)
-        return model(con, lake, plan, mapping, source_key, out)
+        if mode == "append" and len(files) > 1:
+            lake.relation_in_order(con, "landed_parts", files)
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW landed AS SELECT * EXCLUDE (_part) FROM landed_parts QUALIFY "
+                f'row_number() OVER (PARTITION BY "{key}" ORDER BY _part DESC, source_row DESC) = 1'
+            )
+        else:
+            lake.relation(con, "landed", files)
+        return model(con, lake, plan, mapping, source.key, out)
 
 
 def _commit(
@@ -332,13 +353,14 @@ def _commit(
     load_id: str,
     *,
     landed: dict[str, list[str]],
+    keep_landed: bool = False,
     evaluations: tuple[str, int],
     quarantine: pa.Table,
     values: dict[str, Any],
 ) -> None:
     """Make the load visible: its files replace the source's previous ones, with its counts and quarantine."""
     replaced = [LakeFile.table_name == EVALUATIONS]
-    if landed:
+    if landed and not keep_landed:  # a new delivery replaces the source's landed files, unless it appends
         replaced.append(LakeFile.table_name != EVALUATIONS)
     for condition in replaced:
         session.execute(
@@ -365,10 +387,14 @@ def _commit(
         )
     )
     if quarantine.num_rows:
-        columns = ("cycle_id", *quarantine.column_names)
+        # a bulk insert skips the ORM's column defaults: created_at is given here
+        columns = ("cycle_id", "created_at", *quarantine.column_names)
         table = QuarantinedRow.__table__
         arrays = [quarantine.column(name).to_pylist() for name in quarantine.column_names]
-        bulk_insert(session, table, columns, ((cycle.id, *row) for row in zip(*arrays, strict=True)))  # type: ignore[arg-type]
+        to_db = table.c.created_at.type.bind_processor(session.get_bind().dialect)
+        now = to_db(utcnow()) if to_db else utcnow()
+        rows = ((cycle.id, now, *row) for row in zip(*arrays, strict=True))
+        bulk_insert(session, table, columns, rows)  # type: ignore[arg-type]
     load = session.scalar(
         select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source.key)
     )
