@@ -3,22 +3,29 @@
 The embedded store is one SQLite file in WAL mode: the review app reads while a
 flow writes, without "database is locked" errors (readers never block the single
 writer; a writer waits up to ``busy_timeout`` for another writer).
+
+Migrations cannot half-happen: the whole upgrade, every revision it applies, runs in one
+transaction (``migration_transaction``), so a process killed mid-way leaves the store exactly as
+it was, and two processes migrating at once run one after the other.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vm_core.settings import make_private_dir
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: PostgreSQL advisory lock serialising migrations of one database (first 8 bytes of sha256("vm migrate")).
+MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"vm migrate").digest()[:8], "big", signed=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,10 +58,50 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the store's schema to the newest migration (idempotent)."""
+    """Bring the store's schema to the newest migration (idempotent).
+
+    A store already at head is only read: opening it takes no write lock, so the review app does
+    not wait for a run's write transaction. Otherwise the upgrade takes the lock and Alembic reads
+    the revision again under it (another process may have just migrated).
+    """
     from alembic import command
 
+    current, head = schema_revisions(engine)
+    if current is not None and current == head:
+        return
     command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def migration_transaction(connection: Connection) -> Iterator[None]:
+    """One transaction around a whole migration, taken so that concurrent migrations queue.
+
+    SQLite: pysqlite's legacy transaction handling opens transactions only before INSERT, UPDATE and
+    DELETE, so Alembic's DDL ran in autocommit and a kill between two ``CREATE TABLE``, or inside a
+    batch-mode table copy, left half a schema. For the duration, the DBAPI connection is
+    switched to autocommit (``isolation_level=None``) and the transaction is opened with an explicit
+    ``BEGIN IMMEDIATE``: DDL, Alembic's batch table copies and the version stamp then commit or roll
+    back together, and ``IMMEDIATE`` takes the write lock before Alembic reads the current revision,
+    so a second process waits (``busy_timeout``) and then finds the schema at head.
+
+    PostgreSQL: DDL is transactional already; ``pg_advisory_xact_lock`` is taken first inside the
+    transaction (released at commit, or by the server when the process dies).
+    """
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.driver_connection
+        previous = dbapi.isolation_level  # type: ignore[union-attr]
+        dbapi.isolation_level = None  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield
+        finally:
+            dbapi.isolation_level = previous  # type: ignore[union-attr]
+    else:
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+            yield
 
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
