@@ -81,7 +81,7 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
     batch-mode table copy, left half a schema. For the duration, the DBAPI connection is
     switched to autocommit (``isolation_level=None``) and the transaction is opened with an explicit
     ``BEGIN IMMEDIATE``: DDL, Alembic's batch table copies and the version stamp then commit or roll
-    back together, and ``IMMEDIATE`` takes the write lock before Alembic reads the current revision,
+    back together (with foreign keys off, so a table copy cascades nothing), and ``IMMEDIATE`` takes the write lock before Alembic reads the current revision,
     so a second process waits (``busy_timeout``) and then finds the schema at head.
 
     PostgreSQL: DDL is transactional already; ``pg_advisory_xact_lock`` is taken first inside the
@@ -91,11 +91,16 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
         dbapi = connection.connection.driver_connection
         previous = dbapi.isolation_level  # type: ignore[union-attr]
         dbapi.isolation_level = None  # type: ignore[union-attr]
+        # Batch mode re-creates a table to alter it; with foreign keys on, dropping the old table
+        # would cascade-delete every row that references it (a cycle's loads and scores). The pragma
+        # is a no-op inside a transaction, so it is switched before BEGIN and back after the end.
+        dbapi.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
             with connection.begin():
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield
         finally:
+            dbapi.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
             dbapi.isolation_level = previous  # type: ignore[union-attr]
     else:
         with connection.begin():
