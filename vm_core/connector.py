@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from vm_core.errors import ConfigError
+
 if TYPE_CHECKING:
     import pandas as pd
     from dlt.extract.resource import DltResource
@@ -74,8 +76,33 @@ class SourceSpec:
 
     key: str
     connector: str
-    path: Path
+    path: Path  # as configured (resolved against the configuration's folder): a file, a folder or a glob
     options: Mapping[str, Any] = field(default_factory=dict)
+    delivery: str = "replace"  # "replace": each delivery is the whole source; "append": adds to earlier ones
+    delivery_key: str | None = None  # with "append": the column identifying a delivered row
+    where: str = ""  # file and key path for messages, e.g. "relationship.yaml: cycles[0].sources[0]"
+
+    def files(self) -> list[Path]:
+        """The files the source names now: a file; a folder's files by name; a glob's matches by name."""
+        where = f"{self.where}.path: " if self.where else ""
+        if self.path.is_file():
+            return [self.path]
+        if self.path.is_dir():
+            found = sorted(p for p in self.path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not found:
+                raise ConfigError(f"{where}folder has no files: {self.path}")
+            return found
+        parts = self.path.parts
+        magic = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+        if magic is None:
+            raise ConfigError(f"{where}no such file or folder: {self.path}")
+        pattern = str(Path(*parts[magic:]))
+        found = sorted(
+            p for p in Path(*parts[:magic]).glob(pattern) if p.is_file() and not p.name.startswith(".")
+        )
+        if not found:
+            raise ConfigError(f"{where}no file matches {self.path}")
+        return found
 
 
 @dataclass
@@ -110,8 +137,11 @@ class Connector(Protocol):
     description: str
     #: the landed tables ``answers`` reads back (resource names of ``resources``)
     landing_tables: tuple[str, ...]
-    #: every key the connector accepts under ``options:`` (unknown keys are configuration errors)
-    options: tuple[Option, ...]
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Every key the connector accepts under ``options:`` (unknown keys are configuration errors)."""
+        ...
 
     def resources(self, source: SourceSpec, ctx: ConnectorContext) -> Sequence[DltResource]: ...
 
