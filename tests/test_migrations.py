@@ -68,7 +68,11 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
 
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     command.upgrade(alembic_config(engine), "0001")
-    with _newer_columns_added(engine, ("cycle",)), session_factory(engine)() as session, session.begin():
+    with (
+        _newer_columns_added(engine, ("cycle", "party", "perspective")),
+        session_factory(engine)() as session,
+        session.begin(),
+    ):
         world = seed_world(session)
         (senior,) = add_participants(session, world, 1, party="client", perspective="senior")
         (unmapped,) = add_participants(session, world, 1, party="supplier", perspective=None)

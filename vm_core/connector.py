@@ -43,6 +43,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
+from vm_core.errors import ConfigError
+
 #: Columns every landed answers table has (besides the columns its plan reads).
 ANSWER_TABLE_COLUMNS: tuple[str, ...] = (
     "source_file",  # file name as received
@@ -69,8 +71,33 @@ class SourceSpec:
 
     key: str
     connector: str
-    path: Path
+    path: Path  # as configured (resolved against the configuration's folder): a file, a folder or a glob
     options: Mapping[str, Any] = field(default_factory=dict)
+    delivery: str = "replace"  # "replace": each delivery is the whole source; "append": adds to earlier ones
+    delivery_key: str | None = None  # with "append": the column identifying a delivered row
+    where: str = ""  # file and key path for messages, e.g. "relationship.yaml: cycles[0].sources[0]"
+
+    def files(self) -> list[Path]:
+        """The files the source names now: a file; a folder's files by name; a glob's matches by name."""
+        where = f"{self.where}.path: " if self.where else ""
+        if self.path.is_file():
+            return [self.path]
+        if self.path.is_dir():
+            found = sorted(p for p in self.path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not found:
+                raise ConfigError(f"{where}folder has no files: {self.path}")
+            return found
+        parts = self.path.parts
+        magic = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), None)
+        if magic is None:
+            raise ConfigError(f"{where}no such file or folder: {self.path}")
+        pattern = str(Path(*parts[magic:]))
+        found = sorted(
+            p for p in Path(*parts[:magic]).glob(pattern) if p.is_file() and not p.name.startswith(".")
+        )
+        if not found:
+            raise ConfigError(f"{where}no file matches {self.path}")
+        return found
 
 
 @dataclass
@@ -185,8 +212,10 @@ class Delivery:
 class Connector(Protocol):
     name: str
     description: str
-    #: every key the connector accepts under ``options:`` (unknown keys are configuration errors)
-    options: tuple[Option, ...]
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Every key the connector accepts under ``options:`` (unknown keys are configuration errors)."""
+        ...
 
     def fingerprint(self, source: SourceSpec, ctx: ConnectorContext) -> str: ...
 

@@ -178,6 +178,8 @@ class Party(Base):
     position: Mapped[int]
     #: organisation values (wildcards allowed) that identify this party in source data
     match: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: when the party left the configuration (None: configured); its past evaluations and scores stay
+    retired_at: Mapped[dt.datetime | None]
 
 
 class Perspective(Base):
@@ -190,6 +192,8 @@ class Perspective(Base):
     key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str]
     position: Mapped[int]
+    #: when the perspective left the configuration (None: configured); its past scores stay
+    retired_at: Mapped[dt.datetime | None]
 
 
 class PerspectiveEquivalence(Base):
