@@ -135,7 +135,7 @@ def _audit_cycle(
     published: pd.DataFrame,
     report: AuditReport,
 ) -> None:
-    layout = relationship_table(session, relationship.id)
+    layout = relationship_table(session, relationship.id, cycle.id)
     table = layout.table
     minimum = effective_min_group_size(relationship)
     value_code_ids = dict(

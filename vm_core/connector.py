@@ -212,6 +212,7 @@ class Delivery:
 class Connector(Protocol):
     name: str
     description: str
+
     @property
     def options(self) -> tuple[Option, ...]:
         """Every key the connector accepts under ``options:`` (unknown keys are configuration errors)."""

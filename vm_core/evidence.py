@@ -33,19 +33,19 @@ def evaluations_relation(con: duckdb.DuckDBPyConnection, lake: Lake, files: Sequ
     """The relation name under which a cycle's evaluations are readable (newest source wins a clash).
 
     Two sources of one cycle that both evaluated a respondent × Value Code: the later load wins.
+    ``files`` come oldest load first (:func:`committed_files`); a file's place in that list, not
+    its name, says which is newer (a file rewritten by ``vm participants forget`` keeps its load's
+    place), the same on a local folder and on an object store.
     """
-    lake.relation(con, "evaluation_files", list(files))
     if len(files) <= 1:
+        lake.relation(con, "evaluation_files", list(files))
         return "evaluation_files"
-    if lake.local:
-        paths = ", ".join("'" + lake.full(f).replace("'", "''") + "'" for f in files)
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW evaluation_latest AS SELECT * EXCLUDE (filename) FROM "
-            f"read_parquet([{paths}], filename = true) QUALIFY row_number() OVER "
-            "(PARTITION BY respondent_key, value_code ORDER BY filename DESC, source_row DESC) = 1"
-        )
-        return "evaluation_latest"
-    return "evaluation_files"
+    lake.relation_in_order(con, "evaluation_parts", list(files))
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW evaluation_latest AS SELECT * EXCLUDE (_part) FROM evaluation_parts "
+        "QUALIFY row_number() OVER (PARTITION BY respondent_key, value_code ORDER BY _part DESC, source_row DESC) = 1"
+    )
+    return "evaluation_latest"
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,10 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def new_load_id() -> str:
-    """A sortable, unique id for one load: UTC time then randomness."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+    """A sortable, unique id for one load: UTC time, then 12 hex digits: the microsecond (so loads
+    of one second keep their order: the later load wins a clash) and randomness."""
+    now = dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{now.microsecond:05x}{uuid.uuid4().hex[:7]}"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class Lake:
             else:
                 self.fs, self.root = _object_store(url)
                 self.local = False
+                bucket = self.root.split("/", 1)[0]
+                if parsed.scheme == "s3" and self.fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+                    raise LakeError(f"lake {url}: bucket {bucket!r} not found at {_where(url)}")
         except (OSError, pa.ArrowException) as exc:
             raise LakeError(f"lake {url}: cannot open ({exc})") from None
 
@@ -119,7 +124,11 @@ class Lake:
     def write_text(self, path: str, text: str) -> None:
         """Replace a small text file (a manifest) as a whole: a temporary name, then a move."""
         full = self.full(path)
-        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+        if not self.local:  # an object store's PUT replaces an object whole: no temporary name to move
+            with self.fs.open_output_stream(full) as out:
+                out.write(text.encode())
+            return
+        self._make_parent(full)
         temporary = f"{full}.{uuid.uuid4().hex[:8]}.tmp"
         with self.fs.open_output_stream(temporary) as out:
             out.write(text.encode())
@@ -129,7 +138,7 @@ class Lake:
     def writer(self, path: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
         """A Parquet writer for a new file; on error the partial file is removed."""
         full = self.full(path)
-        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+        self._make_parent(full)
         sink = self.fs.open_output_stream(full)
         writer = pq.ParquetWriter(sink, schema, compression=COMPRESSION)
         try:
@@ -155,8 +164,8 @@ class Lake:
     def write_query(self, con: duckdb.DuckDBPyConnection, query: str, path: str, schema: pa.Schema) -> None:
         """Write a DuckDB query's rows to a new file: DuckDB's parallel writer here, Arrow batches elsewhere."""
         full = self.full(path)
-        self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
         if self.local:
+            self._make_parent(full)
             try:
                 con.execute(
                     f"COPY ({query}) TO {_sql_literal(full)} "
@@ -166,8 +175,15 @@ class Lake:
                 self.delete([path])
                 raise
             return
+        # an object store: DuckDB cannot write there without its httpfs extension, so its result
+        # streams as Arrow batches (one row group at a time) into a multipart upload
         reader = con.execute(query).to_arrow_reader(ROW_GROUP)
         self.write_batches(path, schema, (batch.cast(schema) for batch in reader))
+
+    def _make_parent(self, full: str) -> None:
+        """Create the folder of a file about to be written (object stores have none: nothing to do)."""
+        if self.local:
+            self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
 
     def dataset(self, paths: Iterable[str], schema: pa.Schema | None = None) -> pads.Dataset:
         return pads.dataset(
@@ -222,15 +238,22 @@ class Lake:
     ) -> int:
         """Delete this relationship's files no committed row names, once older than ``grace``."""
         now = now or dt.datetime.now(dt.UTC)
-        marker = f"/relationship={storage_name(relationship)}/"
+        partition = f"relationship={storage_name(relationship)}"
         stale = [
             path
-            for path, mtime in self.files()
-            if marker in f"/{path}"
-            and path not in committed
-            and (mtime is None or _aware(mtime) <= now - grace)
+            for table in self.tables()  # only this relationship's prefixes are listed
+            for path, mtime in self.files(f"{table}/{partition}")
+            if path not in committed and (mtime is None or _aware(mtime) <= now - grace)
         ]
         return self.delete(stale)
+
+    def tables(self) -> list[str]:
+        """The tables (top-level folders) of the lake."""
+        try:
+            infos = self.fs.get_file_info(pafs.FileSelector(self.root, allow_not_found=True))
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"lake {self.url}: cannot list its tables ({exc})") from None
+        return sorted(info.base_name for info in infos if info.type == pafs.FileType.Directory)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -241,14 +264,27 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _endpoint() -> str | None:
+    """The S3-compatible server to use instead of AWS (as boto3 reads it), if any."""
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _where(url: str) -> str:
+    return (_endpoint() or "AWS") if urlparse(url).scheme == "s3" else url
+
+
 def _object_store(url: str) -> tuple[pafs.FileSystem, str]:
     parsed = urlparse(url)
     if parsed.scheme == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if not parsed.netloc:
+            raise LakeError(f"lake {url}: no bucket (expected s3://<bucket>/<prefix>)")
         options: dict[str, Any] = {}
-        if endpoint:
-            scheme, _, host = endpoint.partition("://")
-            options |= {"endpoint_override": host or scheme, "scheme": scheme if host else "https"}
+        endpoint = _endpoint()
+        if endpoint:  # e.g. http://127.0.0.1:9000 (MinIO, Ceph, moto): host[:port], and http or https
+            server = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}")
+            if server.scheme not in ("http", "https") or not server.netloc:
+                raise LakeError(f"AWS_ENDPOINT_URL {endpoint!r}: expected http(s)://host[:port]")
+            options |= {"endpoint_override": server.netloc, "scheme": server.scheme}
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if region:
             options["region"] = region

@@ -280,6 +280,8 @@ class SourceLoad(Base):
     model_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     #: the connector's answer plan (JSON): how landed rows become answers, to re-model without the file
     plan: Mapped[str | None] = mapped_column(Text)
+    #: the party and perspective rules the evaluations were modelled with (JSON; vm_core.pipeline.MappingRules)
+    mapping: Mapped[str | None] = mapped_column(Text)
     rows_read: Mapped[int] = mapped_column(default=0)
     rows_dropped: Mapped[int] = mapped_column(default=0)
     evaluations: Mapped[int] = mapped_column(default=0)

@@ -35,7 +35,7 @@ from vm_core.errors import SourceError, VmError
 from vm_core.evidence import committed_files, cycle_counts
 from vm_core.external import write_manifests
 from vm_core.lake import EVALUATIONS, Lake, Partition, connect, new_load_id
-from vm_core.mapping import LevelParser
+from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
 from vm_core.modelling import AllSetAside, Mapping, Modelled, model
 from vm_core.models import Cycle, LakeFile, QuarantinedRow, Relationship, SourceLoad, ValueCode, utcnow
 from vm_core.plugins import get_connector
@@ -156,16 +156,49 @@ def read_fingerprint(connector_fingerprint: str, source: SourceSpec) -> str:
     return _fingerprint(connector_fingerprint, source.connector, dict(source.options))
 
 
-def model_fingerprint(config: RelationshipConfig, cycle: Cycle, value_codes: list[str], texts: Any) -> str:
+@dataclass(frozen=True)
+class MappingRules:
+    """The party and perspective rules a source is modelled with.
+
+    The configuration's rules, followed by those of groups *retired* from it that the source's
+    previous modelling used: removing a party or perspective from the file leaves the past mapped
+    as it was (its evaluations and scores stay), while every other change applies.
+    """
+
+    parties: tuple[PartyRule, ...]
+    perspectives: tuple[PerspectiveRule, ...]
+
+    @classmethod
+    def of(cls, config: RelationshipConfig, previous: str | None) -> MappingRules:
+        parties, perspectives = list(party_rules(config)), list(perspective_rules(config))
+        if previous:
+            old = json.loads(previous)
+            party_keys = {p.key for p in config.parties}
+            perspective_keys = {p.key for p in config.perspectives}
+            parties += [
+                PartyRule(key, tuple(patterns)) for key, patterns in old["parties"] if key not in party_keys
+            ]
+            perspectives += [
+                PerspectiveRule(party, role, perspective)
+                for party, role, perspective in old["perspectives"]
+                if perspective not in perspective_keys or (party is not None and party not in party_keys)
+            ]
+        return cls(tuple(parties), tuple(perspectives))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "parties": [[r.party, list(r.patterns)] for r in self.parties],
+                "perspectives": [[r.party, r.role_pattern, r.perspective] for r in self.perspectives],
+            }
+        )
+
+
+def model_fingerprint(
+    config: RelationshipConfig, rules: MappingRules, cycle: Cycle, value_codes: list[str], texts: Any
+) -> str:
     """Everything modelling depends on besides the landed rows: re-modelling follows any change of it."""
-    return _fingerprint(
-        [(p.key, p.match) for p in config.parties],
-        [(e.party, e.role, e.perspective) for e in config.equivalences],
-        dict(config.levels),
-        cycle.library_version_id,
-        value_codes,
-        texts,
-    )
+    return _fingerprint(rules.to_json(), dict(config.levels), cycle.library_version_id, value_codes, texts)
 
 
 def run_source(
@@ -202,18 +235,23 @@ def run_source(
         value_codes=codes,
         keep_columns=frozenset(source.options.get("keep_columns", ()) or ()),
     )
-    mapping_fp = model_fingerprint(config, cycle, codes, texts)
+    rules = MappingRules.of(config, previous.mapping if previous is not None else None)
+    mapping_fp = model_fingerprint(config, rules, cycle, codes, texts)
     try:
         delivered = read_fingerprint(connector.fingerprint(source, ctx), source)
-    except OSError as exc:
-        raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
+    except (OSError, VmError) as exc:
+        if force or previous is None or not previous.plan or not landed or source.path.exists():
+            if isinstance(exc, VmError):
+                raise
+            raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
+        delivered = previous.sha256  # the file is gone since it landed: its landed rows stand for it
     result.sha256 = delivered
     mapping = Mapping(
         cycle=cycle_number,
         value_codes=codes,
         levels=LevelParser(config.levels, texts),
-        parties=party_rules(config),
-        perspectives=perspective_rules(config),
+        parties=rules.parties,
+        perspectives=rules.perspectives,
     )
     partition = Partition(config.key, cycle_number, source.key)
     load_id = new_load_id()
@@ -265,6 +303,7 @@ def run_source(
                     "sha256": delivered,
                     "model_fingerprint": mapping_fp,
                     "plan": plan.to_json(),
+                    "mapping": rules.to_json(),
                     "rows_read": result.rows_read,
                     "rows_dropped": sum(result.rows_dropped.values()),
                     "evaluations": result.evaluations,
@@ -393,8 +432,8 @@ def _commit(
         arrays = [quarantine.column(name).to_pylist() for name in quarantine.column_names]
         to_db = table.c.created_at.type.bind_processor(session.get_bind().dialect)
         now = to_db(utcnow()) if to_db else utcnow()
-        rows = ((cycle.id, now, *row) for row in zip(*arrays, strict=True))
-        bulk_insert(session, table, columns, rows)  # type: ignore[arg-type]
+        set_aside = ((cycle.id, now, *row) for row in zip(*arrays, strict=True))
+        bulk_insert(session, table, columns, set_aside)  # type: ignore[arg-type]
     load = session.scalar(
         select(SourceLoad).where(SourceLoad.cycle_id == cycle.id, SourceLoad.source_key == source.key)
     )

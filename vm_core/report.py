@@ -44,10 +44,13 @@ def cycle_lines(result: CycleResult) -> list[str]:
         lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
     if _withheld(result):
         lines.append(f"  {WITHHELD_HINT}")
-    lines.append(
-        f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect anonymity "
-        "(groups below the minimum size, and groups that would let one be worked out)"
-    )
+    if result.no_data:
+        lines.append("  scores: none — nothing of this cycle is committed yet")
+    else:
+        lines.append(
+            f"  scores: {result.scored_cells} cells, {result.suppressed_cells} suppressed to protect "
+            "anonymity (groups below the minimum size, and groups that would let one be worked out)"
+        )
     lines += [f"  {note}" for note in publication_notes(result)]
     return lines
 

@@ -31,7 +31,7 @@ from vm_core.models import (
 )
 from vm_core.reader import EVERYTHING, Scope
 from vm_core.scores import read_scores
-from vm_core.scoring import AgreementRule, effective_min_group_size
+from vm_core.scoring import AgreementRule, effective_min_group_size, relationship_table
 
 
 @dataclass(frozen=True)
@@ -211,13 +211,15 @@ def columns(parties: Sequence[Party], perspectives: Sequence[Perspective]) -> li
     return out
 
 
-def _columns(session: Session, relationship: Relationship) -> list[Column]:
+def _columns(session: Session, relationship: Relationship, cycle: Cycle) -> list[Column]:
+    """The cycle's groups: the configured ones, and retired ones the cycle has scores for."""
+    layout = relationship_table(session, relationship.id, cycle.id)
     parties = session.scalars(
-        select(Party).where(Party.relationship_id == relationship.id).order_by(Party.position, Party.id)
+        select(Party).where(Party.id.in_(list(layout.party_ids.values()))).order_by(Party.position, Party.id)
     ).all()
     perspectives = session.scalars(
         select(Perspective)
-        .where(Perspective.relationship_id == relationship.id)
+        .where(Perspective.id.in_(list(layout.perspective_ids.values())))
         .order_by(Perspective.position, Perspective.id)
     ).all()
     return columns(parties, perspectives)
@@ -258,7 +260,7 @@ def heatmap(
         relationship=_info(relationship),
         cycle=_cycle_info(cycle),
         rows=[Row(identifier, description, section) for identifier, description, section in rows],
-        columns=_columns(session, relationship),
+        columns=_columns(session, relationship, cycle),
         scores=read_scores(session, relationship_key, cycle_number),
         agreement=AgreementRule.from_mapping(relationship.agreement or {}),
         level_labels=_level_labels(session, cycle.library_version_id),
@@ -301,7 +303,7 @@ def value_code_detail(
         section=section,
         levels=[LevelStatement(v.level, v.label, v.statement, v.colour) for v in levels],
         things_that_matter=list(things),
-        columns=_columns(session, relationship),
+        columns=_columns(session, relationship, cycle),
         scores=scores[scores["value_code"] == code.identifier].reset_index(drop=True),
         agreement=AgreementRule.from_mapping(relationship.agreement or {}),
     )

@@ -154,17 +154,16 @@ def read_scores(
         return _empty_frame()
 
     # Re-enforce anonymity per cycle × Value Code on the counts behind what was published.
-    layouts: dict[int, RelationshipTable] = {}
+    layouts: dict[int, RelationshipTable] = {}  # per cycle: retired groups stay where they have scores
     tallies: dict[int, CycleTallies] = {}
     slices: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for r in records:
         slices.setdefault((r["cycle_id"], r["value_code_id"]), []).append(r)
-        if r["relationship_id"] not in layouts:
-            layouts[r["relationship_id"]] = relationship_table(session, r["relationship_id"])
-        if r["cycle_id"] not in tallies:
-            tallies[r["cycle_id"]] = published_tallies(session, r["cycle_id"], layouts[r["relationship_id"]])
+        if r["cycle_id"] not in layouts:
+            layouts[r["cycle_id"]] = relationship_table(session, r["relationship_id"], r["cycle_id"])
+            tallies[r["cycle_id"]] = published_tallies(session, r["cycle_id"], layouts[r["cycle_id"]])
     for (cycle_id, value_code_id), rows in slices.items():
-        table = layouts[rows[0]["relationship_id"]].table
+        table = layouts[cycle_id].table
         flagged = set()
         for r in rows:
             r["_group"] = Group(r["group_kind"], r["party"], r["perspective"])

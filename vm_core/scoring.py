@@ -42,12 +42,12 @@ Re-scoring (late delivery, re-mapping)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 # Group and ALL lived here before the anonymity engine: re-exported for existing importers
@@ -251,16 +251,33 @@ class RelationshipTable:
         return Atom(party, self.perspective_keys.get(perspective_id))
 
 
-def relationship_table(session: Session, relationship_id: int) -> RelationshipTable:
-    """The relationship's parties and perspectives (display order) as a :class:`HeatmapTable`."""
+def relationship_table(
+    session: Session, relationship_id: int, cycle_id: int | None = None, present: Collection[str] = ()
+) -> RelationshipTable:
+    """The relationship's parties and perspectives (display order) as a :class:`HeatmapTable`.
+
+    Parties and perspectives retired from the configuration stay in a cycle that has scores for
+    them (or data: ``present`` keys), so the past keeps its groups; new cycles have only the
+    configured ones.
+    """
+
+    def keep(model: type[Party] | type[Perspective]) -> Any:
+        column = Score.party_id if model is Party else Score.perspective_id
+        tally = PublishedTally.party_id if model is Party else PublishedTally.perspective_id
+        in_cycle = [
+            model.id.in_(select(column).where(Score.cycle_id == cycle_id)),
+            model.id.in_(select(tally).where(PublishedTally.cycle_id == cycle_id)),
+        ]
+        return or_(model.retired_at.is_(None), model.key.in_(list(present)), *(in_cycle if cycle_id else []))
+
     parties = session.execute(
         select(Party.key, Party.id)
-        .where(Party.relationship_id == relationship_id)
+        .where(Party.relationship_id == relationship_id, keep(Party))
         .order_by(Party.position, Party.id)
     ).all()
     perspectives = session.execute(
         select(Perspective.key, Perspective.id)
-        .where(Perspective.relationship_id == relationship_id)
+        .where(Perspective.relationship_id == relationship_id, keep(Perspective))
         .order_by(Perspective.position, Perspective.id)
     ).all()
     return RelationshipTable(
@@ -430,7 +447,10 @@ def score_cycle(
         raise LookupError(f"cycle {cycle_id} has no relationship")
     rule = AgreementRule.from_mapping(relationship.agreement or {})
     min_size = effective_min_group_size(relationship)
-    layout = relationship_table(session, relationship.id)
+    present = {party for _, party, _, _, _, _ in counts.rows} | {
+        perspective for _, _, perspective, _, _, _ in counts.rows if perspective is not None
+    }
+    layout = relationship_table(session, relationship.id, cycle_id, present)
     table = layout.table
     value_codes = _value_codes(session, cycle)
     now = atom_tallies(counts, layout, {identifier: vc for vc, identifier in value_codes})

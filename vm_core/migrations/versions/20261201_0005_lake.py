@@ -1,8 +1,9 @@
 """Evaluation lake: committed lake files, and what a load and a cycle's scores were computed from.
 
 - ``lake_file``: the committed files of the evaluation lake (vm_core.lake); a load is visible once its rows commit.
-- ``source_load.model_fingerprint`` / ``source_load.plan``: the mapping a source was modelled with, and the
-  connector's answer plan, so a changed configuration re-models from the lake without the file.
+- ``source_load.model_fingerprint`` / ``.plan`` / ``.mapping``: the fingerprint of the mapping a source was
+  modelled with, the connector's answer plan and the party and perspective rules themselves, so a changed
+  configuration re-models from the lake without the file, and a group removed from it keeps mapping the past.
 - ``cycle.scored_state`` / ``cycle.participants``: what the stored scores were computed from.
 
 Evaluations stored in the ``evaluation`` table by earlier versions stay there, unread: their scores stay
@@ -45,6 +46,7 @@ def upgrade() -> None:
     with op.batch_alter_table('source_load', schema=None) as batch_op:
         batch_op.add_column(sa.Column('model_fingerprint', sa.String(length=64), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('plan', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('mapping', sa.Text(), nullable=True))
     with op.batch_alter_table('cycle', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scored_state', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('participants', sa.Integer(), nullable=True))
@@ -55,6 +57,7 @@ def downgrade() -> None:
         batch_op.drop_column('participants')
         batch_op.drop_column('scored_state')
     with op.batch_alter_table('source_load', schema=None) as batch_op:
+        batch_op.drop_column('mapping')
         batch_op.drop_column('plan')
         batch_op.drop_column('model_fingerprint')
     op.drop_index(op.f('ix_lake_file_cycle_id'), table_name='lake_file')
