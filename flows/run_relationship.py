@@ -11,6 +11,7 @@ the anonymity audit have run.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,16 @@ def prepare_task(config_path: str) -> None:
 
 
 class PrefectSteps:
-    """The plan's steps as Prefect tasks."""
+    """The plan's steps as Prefect tasks (run by the flow's process, which holds the run lock)."""
 
-    def __init__(self, config_path: str):
+    def __init__(self, config_path: str, wait: float = 0):
         self.config_path = config_path
+        self.wait = wait
+
+    def lock(self, config: RelationshipConfig) -> AbstractContextManager[None]:
+        from vm_core.locks import relationship_lock
+
+        return relationship_lock(Settings.from_env().database_url, config.key, wait=self.wait)
 
     def prepare(self, config: RelationshipConfig) -> None:
         prepare_task(self.config_path)
@@ -125,16 +132,22 @@ def run_relationship(
     cycles: list[int] | None = None,
     force: bool = False,
     publish_held: bool = False,
+    wait: float = 0,
 ) -> list[dict[str, Any]]:
     """Ingest, validate, store, score and audit the given cycles (all configured cycles when None).
 
     ``publish_held``: publish newer data that the re-scoring rule holds back (an administrator's
-    decision: earlier outputs of the cycle can then be differenced).
+    decision: earlier outputs of the cycle can then be differenced). ``wait``: seconds to wait for
+    another run of the same relationship to finish before giving up.
     """
     load_runtime_secrets()  # a deployment's Secret blocks (VM_SECRET_BLOCKS), before anything reads settings
     config_path = str(Path(config_path).resolve())
     run = run_plan(
-        load_config(config_path), PrefectSteps(config_path), cycles, force=force, publish_held=publish_held
+        load_config(config_path),
+        PrefectSteps(config_path, wait),
+        cycles,
+        force=force,
+        publish_held=publish_held,
     )
     return [asdict(result) for result in run.cycles]
 

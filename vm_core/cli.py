@@ -177,13 +177,24 @@ def library_list() -> None:
     help="Administrators: publish newer data held back because comparing it with the scores already "
     "shown would single out the few people who changed (earlier outputs can then be differenced).",
 )
-def run(config: Path, cycles: tuple[int, ...], force: bool, no_prefect: bool, publish_held: bool) -> None:
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="Seconds to wait for another run of the same relationship to finish (default: stop at once).",
+)
+def run(
+    config: Path, cycles: tuple[int, ...], force: bool, no_prefect: bool, publish_held: bool, wait: float
+) -> None:
     """Run the flow for a relationship CONFIG: ingest, validate, store, score, then audit anonymity.
 
     A source whose delivery is unchanged is skipped; one whose mapping changed (parties, roles,
-    levels, library) is re-modelled from the lake without reading its file again.
+    levels, library) is re-modelled from the lake without reading its file again. One run per
+    relationship at a time: another one running makes this one stop with a line saying so.
     """
-    _run(config, list(cycles) or None, force, use_prefect=not no_prefect, publish_held=publish_held)
+    _run(
+        config, list(cycles) or None, force, use_prefect=not no_prefect, publish_held=publish_held, wait=wait
+    )
 
 
 def _run(
@@ -192,6 +203,7 @@ def _run(
     force: bool,
     use_prefect: bool,
     publish_held: bool = False,
+    wait: float = 0,
 ) -> None:
     from vm_core.config import load_config
     from vm_core.errors import VmError
@@ -215,7 +227,7 @@ def _run(
         from flows.run_relationship import run_relationship as flow
 
         try:
-            raw = flow(str(config_path), cycles=numbers, force=force, publish_held=publish_held)
+            raw = flow(str(config_path), cycles=numbers, force=force, publish_held=publish_held, wait=wait)
             run = RunResult(
                 [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
             )
@@ -241,7 +253,7 @@ def _run(
             for line in cycle_lines(result):
                 click.echo(line)
 
-        steps = LocalSteps(Settings.from_env(), report)
+        steps = LocalSteps(Settings.from_env(), report, wait=wait)
         try:
             run = run_relationship(
                 config, steps, numbers, force=force, publish_held=publish_held, progress=click.echo

@@ -10,12 +10,15 @@ everywhere:
 - a cycle is scored from what is committed; a cycle with no committed data is not scored;
 - the anonymity audit runs over the cycles run;
 - when any source failed, :class:`SourcesFailed` is raised *after* all that, so a flow run ends
-  Failed with a one-line message, and the CLI exits 1.
+  Failed with a one-line message, and the CLI exits 1;
+- the whole run holds the relationship's run lock: a second run at the same time waits (``wait``
+  seconds) or says plainly that one is running (:class:`vm_core.locks.RunInProgress`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,6 +42,10 @@ class Steps(Protocol):
     def audit(self, config: RelationshipConfig, cycles: list[int]) -> int: ...
 
     def report(self, config: RelationshipConfig, result: CycleResult) -> None: ...
+
+    def lock(self, config: RelationshipConfig) -> AbstractContextManager[None]:
+        """Held for the whole run: one run per relationship at a time (vm_core.locks)."""
+        ...
 
 
 @dataclass
@@ -79,13 +86,26 @@ def run_relationship(
     numbers = cycles or [c.number for c in config.cycles]
     for number in numbers:
         config.cycle(number)  # an unknown cycle is a configuration error before anything runs
+    with steps.lock(config):
+        return _run(config, steps, numbers, force=force, publish_held=publish_held, progress=progress)
+
+
+def _run(
+    config: RelationshipConfig,
+    steps: Steps,
+    numbers: list[int],
+    *,
+    force: bool,
+    publish_held: bool,
+    progress: Callable[[str], None],
+) -> RunResult:
     steps.prepare(config)
     run = RunResult()
     for number in numbers:
         cycle = config.cycle(number)
         sources = []
         for source in cycle.sources:
-            progress(f"cycle {number} · {source.key}: reading, landing and modelling {source.path.name}…")
+            progress(f"cycle {number} · {source.key}: {source.path.name}…")
             try:
                 sources.append(steps.source(config, number, source.key, force))
             except VmError as exc:
@@ -110,13 +130,23 @@ class LocalSteps:
     """Every step in this process, in order (``vm run --no-prefect``, the benchmark)."""
 
     def __init__(
-        self, settings: object, report: Callable[[RelationshipConfig, CycleResult], None] | None = None
+        self,
+        settings: object,
+        report: Callable[[RelationshipConfig, CycleResult], None] | None = None,
+        *,
+        wait: float = 0,
     ):
         from vm_core.settings import Settings
 
         assert isinstance(settings, Settings)
         self.settings = settings
         self._report = report
+        self.wait = wait
+
+    def lock(self, config: RelationshipConfig) -> AbstractContextManager[None]:
+        from vm_core.locks import relationship_lock
+
+        return relationship_lock(self.settings.database_url, config.key, wait=self.wait)
 
     def prepare(self, config: RelationshipConfig) -> None:
         from vm_core import pipeline

@@ -27,6 +27,7 @@ from vm_core.evidence import cycle_counts
 from vm_core.external import write_manifests
 from vm_core.lake import EVALUATIONS, Lake
 from vm_core.landing import Erased, files_without, find_respondent, switch_files
+from vm_core.locks import relationship_lock
 from vm_core.models import Cycle, Evaluation, Participant, QuarantinedRow, Relationship, SourceLoad
 from vm_core.pipeline import open_store
 from vm_core.scoring import score_cycle
@@ -77,11 +78,18 @@ def checked_pseudonym(value: str) -> str:
     return pseudonym
 
 
-def forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgotten:
+def forget(settings: Settings, relationship_key: str, pseudonym: str, *, wait: float = 60) -> Forgotten:
     """Erase one respondent (by pseudonym) from the lake and the store, and re-score their cycles.
 
-    Raises :class:`NobodyToForget` when nothing matches (also on a second run: it is idempotent).
+    Holds the relationship's run lock (a run writing the same files waits, or this waits up to
+    ``wait`` seconds for it). Raises :class:`NobodyToForget` when nothing matches (also on a
+    second run: it is idempotent).
     """
+    with relationship_lock(settings.database_url, relationship_key, wait=wait):
+        return _forget(settings, relationship_key, pseudonym)
+
+
+def _forget(settings: Settings, relationship_key: str, pseudonym: str) -> Forgotten:
     lake = settings.lake()
     forgotten = Forgotten()
     with transaction(open_store(settings)) as session:
