@@ -40,8 +40,13 @@ def test_scores_equal_the_first_slice(case: str, tmp_path: Path) -> None:
     settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "golden"})
     config = load_config(CASES[case])
     run_relationship(config, LocalSteps(settings))
+    assert_golden_scores(settings, config.key, case)
+
+
+def assert_golden_scores(settings: Settings, relationship_key: str, case: str) -> None:
+    """The stored scores of ``relationship_key`` are the golden ones of ``case`` (the secret must be "golden")."""
     with pipeline.open_store(settings)() as session:
-        got = read_scores(session, config.key)
+        got = read_scores(session, relationship_key)
     want = pd.read_csv(GOLDEN / f"{case}.scores.csv", keep_default_na=True)
     assert list(got.columns) == list(want.columns)
     assert len(got) == len(want)
