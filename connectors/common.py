@@ -51,19 +51,8 @@ _CSV_PROBLEMS = {
 
 
 def source_files(source: SourceSpec) -> list[Path]:
-    """The files a source names: a file, a folder's files or a glob's matches (sorted)."""
-    files = getattr(source, "files", None)
-    if callable(files):
-        return list(files())
-    path = source.path
-    if not path.exists():
-        raise SourceError(path.name, f"file not found: {path}")
-    if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        if not found:
-            raise SourceError(path.name, f"the folder {path} holds no files")
-        return found
-    return [path]
+    """The files a source names now: a file, a folder's files or a glob's matches (sorted by name)."""
+    return source.files()
 
 
 @dataclass(frozen=True)
@@ -202,7 +191,8 @@ def careful_batches(
     row = header.rows
     with path.open("rb") as fh:
         fh.seek(header.data_offset)
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+        # decoded line by line, so a byte that is not UTF-8 is reported in the record holding it
+        text = (line.decode("utf-8") for line in iter(fh.readline, b""))
         reader = csv.reader(text, delimiter=delimiter, strict=True)
         pending: tuple[int, list[str]] | None = None
         while True:
@@ -271,10 +261,11 @@ def read_csv_batches(
     """Fast batches; where the fast reader stops, careful batches from the same record on.
 
     A file that does not end with a line break may have been cut off inside its last record,
-    which only the careful reader can tell: it reads such a file from the start.
+    which only the careful reader can tell: it reads such a file from the start, and so a file
+    whose quotes do not pair up (a quoted cell never closed).
     """
     done = 0
-    if _ends_with_newline(path):
+    if _ends_with_newline(path) and _quotes_paired(path, header.data_offset):
         try:
             yield from fast_batches(path, header, width, wanted, delimiter)
             return
@@ -285,6 +276,20 @@ def read_csv_batches(
         keep = pc.greater(rows, header.rows + done)
         if pc.any(keep).as_py():
             yield batch.filter(keep)
+
+
+def _quotes_paired(path: Path, offset: int) -> bool:
+    """An even number of quote characters after the header.
+
+    The fast reader takes a quote left open to the end of the file as one cell holding every
+    record after it; the careful reader reports it (or reads a quote inside an unquoted cell).
+    """
+    count = 0
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        for chunk in iter(lambda: fh.read(BLOCK), b""):
+            count += chunk.count(b'"')
+    return count % 2 == 0
 
 
 def fit_row(cells: list[str], width: int, file: str, row: int) -> list[str]:

@@ -58,7 +58,7 @@ DEFAULT_SECTIONS: Mapping[str, Sequence[str]] = {"Delivery": ("VC1",), "Relation
 _respondent_seq = itertools.count(1)
 _lake: Lake | None = None
 
-#: In a list of levels: the cell was left unanswered (``Evaluation.blank``), not "no level" (None).
+#: In a list of levels: the cell was left unanswered (the ``blank`` column), not "no level" (None).
 BLANK: Final = "blank"
 Answer = int | None | Literal["blank"]
 
@@ -292,7 +292,9 @@ def _write_evaluations(
         party = session.get(Party, person.party_id) if person.party_id is not None else None
         if party is None:
             continue
-        perspective = session.get(Perspective, person.perspective_id) if person.perspective_id else None
+        perspective = (
+            session.get(Perspective, person.perspective_id) if person.perspective_id is not None else None
+        )
         rows.append(
             {
                 "respondent_key": person.respondent_key,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.factories import BLANK, Answer, add_respondents, seed_world
+from tests.factories import BLANK, Answer, add_respondents, counts, seed_world, use_lake
 from vm_core import review
-from vm_core.db import make_engine, migrate, session_factory, transaction
+from vm_core.db import make_engine, migrate, schema_revisions, session_factory, transaction
 from vm_core.scores import read_scores
 from vm_core.scoring import score_cycle
+from vm_core.settings import Settings
 
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 PAGES = ("app_pages/heatmap.py", "app_pages/value_code.py")
@@ -50,7 +52,7 @@ def _seed(url: str) -> None:
         add_respondents(s, world, party="supplier", perspective="senior", levels=_levels(4, 5))
         add_respondents(s, world, party="supplier", perspective="middle", levels=_levels(4, 4, 3, 4, 5, None))
         add_respondents(s, world, party="supplier", perspective="frontline", levels=_levels(2, 3, 3, 2, 3))
-        score_cycle(s, world.cycle.id)
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
     engine.dispose()
 
 
@@ -66,9 +68,11 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def seeded(store_url: str) -> str:
+def seeded(store_url: str) -> Iterator[str]:
+    use_lake(Settings.from_env().lake())  # VM_HOME/lake, where the pipeline would put the evaluations
     _seed(store_url)
-    return store_url
+    yield store_url
+    use_lake(None)
 
 
 def _app(**state: Any) -> AppTest:
@@ -265,7 +269,27 @@ def test_every_page_runs(seeded: str, page: str) -> None:
     assert at.title
 
 
+def test_a_store_without_schema_says_to_migrate_and_the_app_never_migrates(store_url: str) -> None:
+    at = _app().run()
+    assert not at.exception
+    assert "run `vm migrate`" in at.warning[0].value
+    assert not at.info
+    engine = make_engine(store_url)
+    try:
+        assert schema_revisions(engine)[0] is None  # the app only read
+        migrate(engine)  # what a data engineer does
+    finally:
+        engine.dispose()
+    at.button[0].click().run()  # "Check again"
+    assert not at.exception
+    assert not at.warning
+    assert "There is no relationship in the store yet" in at.info[0].value
+
+
 def test_empty_store_says_what_to_run(store_url: str) -> None:
+    engine = make_engine(store_url)
+    migrate(engine)
+    engine.dispose()
     at = _app().run()
     assert not at.exception
     assert "vm demo" in at.info[0].value

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from tests.conftest import Store
 from vm_core.db import alembic_config
@@ -92,3 +92,67 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
         rows = conn.execute(text("SELECT participant_id, party_id, perspective_id FROM evaluation")).all()
     assert {r[0]: (r[1], r[2]) for r in rows} == expected
     engine.dispose()
+
+
+def test_the_newest_head_is_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vm_core.db import make_engine
+
+    script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
+    assert script.get_current_head() == "0005"
+    # 0005 follows 0004 once that revision (another branch) is merged, 0003 until then
+    assert script.get_revision("0005").down_revision in ("0003", "0004")
+
+
+LAKE_COLUMNS = {"cycle": {"scored_state", "participants"}, "source_load": {"model_fingerprint", "plan"}}
+
+
+@pytest.mark.store
+def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
+    """0005 creates ``lake_file`` and the new columns; down and up again keeps the rows already stored."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from tests.factories import seed_world
+    from vm_core.models import LakeFile, SourceLoad
+
+    with store.sessions() as s, s.begin():
+        world = seed_world(s)
+        s.add(
+            SourceLoad(cycle_id=world.cycle.id, source_key="survey", connector="csv_long", file_name="a.csv")
+        )
+        s.add(LakeFile(cycle_id=world.cycle.id, source_key="survey", table_name="evaluations",
+                       path="evaluations/x.parquet", load_id="l1", rows=3))  # fmt: skip
+        cycle_id = world.cycle.id
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in inspect(store.engine).get_columns(table)}
+
+    def counts() -> tuple[int, int]:
+        with store.engine.connect() as conn:
+            return (
+                conn.execute(text("SELECT count(*) FROM cycle")).scalar_one(),
+                conn.execute(text("SELECT count(*) FROM source_load")).scalar_one(),
+            )
+
+    assert "lake_file" in inspect(store.engine).get_table_names()
+    assert all(LAKE_COLUMNS[t] <= columns(t) for t in LAKE_COLUMNS)
+
+    command.downgrade(alembic_config(store.engine), "-1")
+    assert "lake_file" not in inspect(store.engine).get_table_names()
+    assert not any(LAKE_COLUMNS[t] & columns(t) for t in LAKE_COLUMNS)
+    assert counts() == (1, 1)
+
+    command.upgrade(alembic_config(store.engine), "head")
+    assert "lake_file" in inspect(store.engine).get_table_names()
+    assert all(LAKE_COLUMNS[t] <= columns(t) for t in LAKE_COLUMNS)
+    assert counts() == (1, 1)
+    with store.sessions() as s:
+        load = s.scalar(select(SourceLoad))
+        assert load is not None
+        assert (load.cycle_id, load.model_fingerprint, load.plan) == (cycle_id, "", None)
+        assert s.scalar(select(func.count()).select_from(LakeFile)) == 0  # the manifest went with 0005
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        if store.backend == "sqlite":  # migrations turn foreign keys off while they run, and back on
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert diff == []

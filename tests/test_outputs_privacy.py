@@ -1,7 +1,7 @@
 """Outputs that show no one, and blank apart from "no level", on the demo's real Qualtrics export.
 
-- an unanswered cell is stored as blank, an explicit "Not applicable" as no level (and a re-model of an
-  old cycle separates them);
+- an unanswered cell is stored as blank, an explicit "Not applicable" as no level (and a re-model from
+  the lake after the mapping changed keeps them apart);
 - quarantine listings mask values (kind and length) unless an administrator asks, with a warning;
 - reasons carry no raw value;
 - job titles held by fewer than the minimum group size never reach run output, Prefect results or the
@@ -16,20 +16,24 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-import pandas as pd
+import duckdb
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from tests.conftest import Store
 from tests.factories import read_rows, write_rows
-from vm_core import pipeline
 from vm_core.cli import REVEAL_WARNING, main
 from vm_core.config import load_config
-from vm_core.connector import ANSWER_COLUMNS
+from vm_core.connector import AnswerPlan
+from vm_core.evidence import committed_files, evaluations_relation
+from vm_core.lake import Lake
 from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
-from vm_core.modelling import model_answers
-from vm_core.models import Evaluation, QuarantinedRow, ValueCode
+from vm_core.modelling import Mapping, model
+from vm_core.models import Cycle, QuarantinedRow
+from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.pipeline import CycleResult, SourceStatus
 from vm_core.quarantine import mask_reason, mask_value
 from vm_core.report import cycle_lines, cycle_markdown
 from vm_core.roles import NO_ROLE, summarise_unmapped
@@ -82,21 +86,28 @@ def _blank_and_na(export: Export, stored_rows: set[int]) -> tuple[int, int]:
     return sum(1 for c in cells if not c), sum(1 for c in cells if c == "Not applicable")
 
 
-def _stored_null_levels(store: Store) -> tuple[int, int]:
+def _evaluations(store: Store) -> dict[tuple[int, str], tuple[int | None, bool, str | None]]:
+    """Cycle 1's committed evaluations in the lake: (spreadsheet row, Value Code) → (level, blank, comment)."""
     with store.sessions() as s:
-        blank = s.scalar(select(func.count()).select_from(Evaluation).where(Evaluation.blank.is_(True)))
-        no_level = s.scalar(
-            select(func.count())
-            .select_from(Evaluation)
-            .where(Evaluation.level.is_(None), Evaluation.blank.is_(False))
-        )
-    return blank or 0, no_level or 0
+        cycle = s.scalar(select(Cycle).where(Cycle.number == 1))
+        assert cycle is not None
+        files = committed_files(s, cycle.id)
+    with duckdb.connect() as con:
+        relation = evaluations_relation(con, store.settings.lake(), files)
+        rows = con.execute(f"SELECT source_row, value_code, level, blank, comment FROM {relation}").fetchall()
+    return {(row, code): (level, blank, comment) for row, code, level, blank, comment in rows}
 
 
-def _run(store: Store, config_path: Path, **kwargs) -> pipeline.CycleResult:  # type: ignore[no-untyped-def]
-    config = load_config(config_path)
-    pipeline.prepare(store.settings, config)
-    return pipeline.run_cycle_locally(store.settings, config, 1, **kwargs)
+def _stored_null_levels(store: Store) -> tuple[int, int]:
+    stored = _evaluations(store).values()
+    blank = sum(1 for level, is_blank, _ in stored if level is None and is_blank)
+    no_level = sum(1 for level, is_blank, _ in stored if level is None and not is_blank)
+    return blank, no_level
+
+
+def _run(store: Store, config_path: Path) -> CycleResult:
+    (cycle,) = run_relationship(load_config(config_path), LocalSteps(store.settings), [1]).cycles
+    return cycle
 
 
 # ------------------------------------------------------------------ blank is not "no level"
@@ -113,32 +124,20 @@ def test_blank_cells_and_not_applicable_are_stored_apart(store: Store, tmp_path:
 
     _run(store, export.config)
 
-    with store.sessions() as s:
-        stored_rows = set(s.scalars(select(Evaluation.source_row).distinct()))
-        trust = s.execute(
-            select(Evaluation.level, Evaluation.blank, Evaluation.comment)
-            .join(ValueCode, ValueCode.id == Evaluation.value_code_id)
-            .where(Evaluation.source_row == commented + 1, ValueCode.identifier == "REL-TRUST")
-        ).one()
-        direction = s.execute(
-            select(Evaluation.level, Evaluation.blank)
-            .join(ValueCode, ValueCode.id == Evaluation.value_code_id)
-            .where(Evaluation.source_row == applicable + 1, ValueCode.identifier == "GOV-DIRECTION")
-        ).one()
-    assert tuple(trust) == (None, True, "No view yet: I joined last month.")
-    assert tuple(direction) == (None, False)
-    expected = _blank_and_na(export, stored_rows)
+    stored = _evaluations(store)
+    assert stored[(commented + 1, "REL-TRUST")] == (None, True, "No view yet: I joined last month.")
+    assert stored[(applicable + 1, "GOV-DIRECTION")][:2] == (None, False)
+    expected = _blank_and_na(export, {row for row, _ in stored})
     assert expected[0] > 10
     assert expected[1] > 100
     assert _stored_null_levels(store) == expected
 
-    # a cycle stored before blanks were told apart: every NULL level was "no level"
-    with store.sessions() as s, s.begin():
-        s.execute(update(Evaluation).values(blank=False))
-    assert _stored_null_levels(store) == (0, sum(expected))
-    shutil.rmtree(export.path.parent)  # re-modelling needs only what was landed
-    result = _run(store, export.config, remodel=True)
-    assert result.sources[0].status == "remodelled"
+    # a changed mapping re-models the cycle from the lake (the file is not read again): still apart
+    config = export.config.read_text(encoding="utf-8")
+    assert config.count('  "6": null\n') == 1
+    export.config.write_text(config.replace('  "6": null\n', '  "6": null\n  "Don\'t know": null\n'), "utf-8")
+    result = _run(store, export.config)
+    assert result.sources[0].status is SourceStatus.REMODELLED
     assert _stored_null_levels(store) == expected
 
 
@@ -170,14 +169,14 @@ def test_reasons_stored_by_an_older_version_lose_their_value() -> None:
     assert mask_reason("level above 5; levels are 1–5") == "level above 5; levels are 1–5"
 
 
-def test_modelling_keeps_blank_apart_and_writes_no_value_into_a_reason() -> None:
+def test_modelling_keeps_blank_apart_and_writes_no_value_into_a_reason(tmp_path: Path) -> None:
     def answer(row: int, value: str | None, **other: str | None) -> dict[str, object]:
-        base = {"source_key": "s", "source_file": "f.csv", "source_row": row, "source_column": "Q1",
-                "response_id": f"R{row}", "respondent_key": f"{row:064x}", "organisation": "Contoso",
-                "role": "Director", "value_code": "VC1", "value": value, "comment": None}  # fmt: skip
+        base = {"source_file": "f.csv", "source_row": row, "response_id": f"R{row}",
+                "respondent_key": f"{row:064x}", "organisation": "Contoso", "role": "Director",
+                "value_code": "VC1", "value": value, "comment": None}  # fmt: skip
         return {**base, **other}
 
-    answers = pd.DataFrame(
+    landed = pa.Table.from_pylist(
         [
             answer(4, None, comment="No view yet"),  # blank, with a comment: stored
             answer(5, "   "),  # only spaces: blank
@@ -186,30 +185,36 @@ def test_modelling_keeps_blank_apart_and_writes_no_value_into_a_reason() -> None
             answer(8, "Ask Jane Doe"),  # not a level
             answer(9, "4", organisation="Jane Doe Consulting"),  # no party
             answer(10, "4", value_code="Jane Doe's code"),  # a connector may pass any text on
-        ],
-        columns=list(ANSWER_COLUMNS),
+        ]
     )
-    modelled = model_answers(
-        answers,
+    plan = AnswerPlan(
+        table="answers", organisation="organisation", role="role", value_code="value_code",
+        value="value", comment="comment", source_column="Q1",
+    )  # fmt: skip
+    mapping = Mapping(
         cycle=1,
         value_codes=["VC1"],
         levels=LevelParser({"N/A": None}, {}),
         parties=[PartyRule("contoso", ("Contoso*",))],
         perspectives=[PerspectiveRule(None, "*Director", "senior")],
     )
-    good = modelled.evaluations.set_index("source_row")
-    assert good["blank"].to_dict() == {4: True, 5: True, 6: False, 7: False}
-    assert good["level"].isna().to_dict() == {4: True, 5: True, 6: True, 7: False}
-    assert good.loc[4, "comment"] == "No view yet"
-    reasons = modelled.quarantined.set_index("source_row")["reason"].to_dict()
-    assert reasons == {
+    lake = Lake(str(tmp_path / "lake"))
+    with duckdb.connect() as con:
+        con.register("landed", landed)
+        modelled = model(con, lake, plan, mapping, "s", "evaluations/test.parquet")
+    good = {
+        row["source_row"]: row for row in lake.dataset(["evaluations/test.parquet"]).to_table().to_pylist()
+    }
+    assert {row: r["blank"] for row, r in good.items()} == {4: True, 5: True, 6: False, 7: False}
+    assert {row: r["level"] for row, r in good.items()} == {4: None, 5: None, 6: None, 7: 3}
+    assert good[4]["comment"] == "No view yet"
+    set_aside = {row["source_row"]: row for row in modelled.quarantined.to_pylist()}
+    assert {row: r["reason"] for row, r in set_aside.items()} == {
         8: "answer is not a level 1–5, a level label or statement of VC1, nor listed under `levels:`",
         9: "organisation matches no party (contoso)",
         10: "Value Code is not in this cycle's library version",
     }
-    assert (
-        modelled.quarantined.set_index("source_row").loc[8, "value"] == "Ask Jane Doe"
-    )  # kept for the admin
+    assert set_aside[8]["value"] == "Ask Jane Doe"  # kept for the admin
 
 
 # ------------------------------------------------------------------ job titles held by few

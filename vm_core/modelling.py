@@ -101,6 +101,10 @@ def answers_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, source_key: s
             f"{_literal(plan.source_column or plan.value)} AS source_column, "
             f"{_quote(plan.value)} AS value, {comment} AS comment FROM landed"
         )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW respondents AS SELECT {base} FROM landed")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW answer_values AS SELECT DISTINCT value_code, value FROM answers"
+        )
         return
     items = pa.table(
         {
@@ -117,6 +121,13 @@ def answers_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, source_key: s
     )
     on = ", ".join(f"(v{i}, k{i}) AS '{i}'" for i in range(len(plan.items)))
     con.execute(f"CREATE OR REPLACE TEMP VIEW wide AS SELECT {base}, {columns} FROM landed")
+    # the few distinct values and respondents are read from the landed rows, not from the answers
+    con.execute(f"CREATE OR REPLACE TEMP VIEW respondents AS SELECT {base} FROM landed")
+    per_item = " UNION ".join(
+        f"SELECT DISTINCT {_literal(item.value_code)} AS value_code, v{i} AS value FROM wide"
+        for i, item in enumerate(plan.items)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW answer_values AS {per_item}")
     con.execute(
         "CREATE OR REPLACE TEMP VIEW answers AS SELECT u.source_key, u.source_file, u.source_row, "
         "u.respondent_key, u.organisation, u.role, p.value_code, p.source_column, u.value, u.comment "
@@ -126,7 +137,7 @@ def answers_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, source_key: s
 
 
 def _level_map(con: duckdb.DuckDBPyConnection, levels: LevelParser) -> pa.Table:
-    pairs = con.execute("SELECT DISTINCT value_code, value FROM answers").fetchall()
+    pairs = con.execute("SELECT DISTINCT value_code, value FROM answer_values").fetchall()
     level: list[int | None] = []
     blank: list[bool] = []
     unrecognised: list[str | None] = []
@@ -162,7 +173,7 @@ def _level_map(con: duckdb.DuckDBPyConnection, levels: LevelParser) -> pa.Table:
 
 
 def _group_map(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
-    pairs = con.execute("SELECT DISTINCT organisation, role FROM answers").fetchall()
+    pairs = con.execute("SELECT DISTINCT organisation, role FROM respondents").fetchall()
     parties = {org: match_party(org, mapping.parties) for org in {o for o, _ in pairs}}
     names = ", ".join(rule.party for rule in mapping.parties)
     rows = []
@@ -326,17 +337,17 @@ def model(
         lake.relation(con, "written", [out])
         people, unmapped = summary(con, "written")
     else:  # every answer passed: the respondents are the landed ones (far fewer rows to read)
-        people, unmapped = summary(con, "answers")
+        people, unmapped = summary(con, "respondents")
     return Modelled(evaluations, people, unmapped, quarantined(con, may_fail), reasons)
 
 
 def summary(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, Counter[tuple[str, str]]]:
-    """(participants, unmapped roles) of ``rows`` (written evaluations, or answers that all passed)."""
+    """(participants, unmapped roles) of ``rows`` (written evaluations, or respondents whose answers all passed)."""
     source = rows
-    if rows == "answers":
+    if rows == "respondents":
         source = (
             "(SELECT a.respondent_key, a.role, g.party, g.perspective FROM "
-            f"(SELECT DISTINCT respondent_key, organisation, role FROM answers) a "
+            f"(SELECT DISTINCT respondent_key, organisation, role FROM respondents) a "
             f"JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)}) "
             f"AND g.role_key = coalesce(a.role, {_literal(_NULL)}))"
         )
