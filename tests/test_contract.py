@@ -1,253 +1,177 @@
-"""The pandera contract on the canonical evaluation frame, on hand-made frames.
+"""The evaluation contract: the SQL checks modelling runs give pandera's verdict, row for row.
 
-``apply_contract`` validates the contract in pieces (text columns once per distinct value, the
-rest per row); :func:`whole_frame` is the straightforward whole-frame validation it must agree with.
+``vm_core.contract.SCHEMA`` (a pandera model) says what an evaluation is. Modelling does not run
+pandera over millions of rows; it applies the contract as vectorised checks in DuckDB
+(``vm_core.modelling.checked_view``). Here the same answers go both ways — through
+``modelling.model`` from landed rows, and through one lazy pandera validation of the equivalent
+evaluation frame (:func:`whole_frame`) — and must quarantine the same rows for the same reasons.
 """
 
 from __future__ import annotations
 
-import random
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-import numpy as np
+import duckdb
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 import pytest
 
-from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, SCHEMA, apply_contract
+from vm_core.connector import AnswerPlan
+from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, SCHEMA
+from vm_core.lake import Lake
+from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
+from vm_core.modelling import Mapping, model
 
 KEY = "a" * 64
 OTHER_KEY = "b" * 64
 DUPLICATE = "duplicate response for this respondent and Value Code; the later row is kept"
 BELOW = "level below 1; levels are 1–5"
 ABOVE = "level above 5; levels are 1–5"
-MISSING = "required value missing"
+SHORT_KEY = "respondent_key: failed str_length(64, 64)"
+CODES = ("REL-TRUST", "REL-COMM", "DEL-QUALITY")
+PLAN = AnswerPlan(
+    table="answers", organisation="organisation", role="role", value_code="value_code", value="level",
+    comment="comment", source_column="level",
+)  # fmt: skip
+MAPPING = Mapping(
+    cycle=1,
+    value_codes=CODES,
+    levels=LevelParser({"Not applicable": None}, {}),
+    parties=(PartyRule("client", ("Client*",)),),
+    perspectives=(PerspectiveRule(None, "Director", "senior"),),
+)
 
 
-def frame(*rows: dict[str, Any], text_dtype: str = "object") -> pd.DataFrame:
-    """An evaluation frame as modelling builds it: object text columns, Int64 level, int64 numbers."""
-    base = {
-        "cycle": 1,
-        "respondent_key": KEY,
-        "party": "client",
-        "role": "Director",
-        "perspective": "senior",
-        "value_code": "REL-TRUST",
-        "level": 3,
-        "blank": False,
-        "comment": None,
-        "source_key": "survey",
-        "source_file": "export.csv",
-        "source_row": 4,
-        "source_column": "Q1",
-        "value": "3",
-    }
-    records = [{**base, **row} for row in rows]
-    columns: dict[str, Any] = {}
-    for name in EVALUATION_COLUMNS:
-        values = [r[name] for r in records]
-        if name in ("cycle", "source_row"):
-            columns[name] = pd.Series(values, dtype="int64")
-        elif name == "level":
-            columns[name] = pd.Series(pd.array(values, dtype="Int64"))
-        elif name == "blank":
-            columns[name] = pd.Series(values, dtype=bool)
-        else:
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            columns[name] = pd.Series(array, dtype=text_dtype)
-    return pd.DataFrame(columns)
+def answers(*rows: dict[str, Any]) -> list[dict[str, Any]]:
+    base = {"respondent_key": KEY, "value_code": "REL-TRUST", "level": "3", "comment": None}
+    return [{**base, **row} for row in rows]
 
 
-def whole_frame(evaluations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(good, quarantined) from one lazy validation of the whole frame: the contract's meaning."""
+def whole_frame(rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """(source_row, reason) per quarantined row from one lazy pandera validation of the whole frame."""
     reasons_by_check = {
         "multiple_fields_uniqueness": DUPLICATE,
         "greater_than_or_equal_to(1)": BELOW,
         "less_than_or_equal_to(5)": ABOVE,
-        "not_nullable": MISSING,
     }
+    base = {"cycle": 1, "party": "client", "role": "Director", "perspective": "senior", "blank": False,
+            "source_key": "survey", "source_file": "answers.csv", "source_column": "level"}  # fmt: skip
+    records = [
+        {**base, **r, "value": r["level"], "level": None if r["level"] is None else int(r["level"])}
+        for r in rows
+    ]
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(
+                [r[name] for r in records],
+                dtype="Int64" if name == "level" else "int64" if name in ("cycle", "source_row") else
+                bool if name == "blank" else object,
+            )  # fmt: skip
+            for name in EVALUATION_COLUMNS
+        }
+    )
     try:
-        SCHEMA.validate(evaluations, lazy=True)
-        return evaluations, pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+        SCHEMA.validate(frame, lazy=True)
+        return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        assert cases["index"].notna().all()
-        reasons: dict[Any, str] = {}
+        ranked: dict[int, tuple[int, str]] = {}
+        order = list(SCHEMA.columns)
         for index, column, check in cases[["index", "column", "check"]].itertuples(index=False):
-            reasons.setdefault(index, reasons_by_check.get(check, f"{column}: failed {check}"))
-        bad = evaluations.loc[list(reasons)]
-        quarantined = bad.assign(reason=[reasons[i] for i in bad.index])[list(QUARANTINE_COLUMNS)]
-        return evaluations.drop(index=list(reasons)), quarantined.reset_index(drop=True)
+            reason = reasons_by_check.get(check, f"{column}: failed {check}")
+            rank = -1 if check == "multiple_fields_uniqueness" else order.index(column)
+            if index not in ranked or rank < ranked[index][0]:
+                ranked[index] = (rank, reason)
+        return sorted((int(frame.loc[i, "source_row"]), reason) for i, (_, reason) in ranked.items())
 
 
-def check(evaluations: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """apply_contract's good rows and (source_row, reason) per quarantined row, checked against whole_frame."""
-    result = apply_contract(evaluations)
-    good, quarantined = whole_frame(evaluations)
-    pd.testing.assert_frame_equal(result.good, good)
-    pd.testing.assert_frame_equal(result.quarantined, quarantined)
-    assert list(result.quarantined.columns) == list(QUARANTINE_COLUMNS)
-    return result.good, list(zip(result.quarantined["source_row"], result.quarantined["reason"], strict=True))
-
-
-def test_a_valid_frame_passes_untouched() -> None:
-    evaluations = frame(
-        {"source_row": 4, "value_code": "REL-TRUST", "level": 1},
-        {"source_row": 4, "value_code": "REL-COMM", "level": 5},
-        {"source_row": 4, "value_code": "DEL-QUALITY", "level": None},  # "no level" is allowed
-        {"source_row": 4, "value_code": "DEL-TIME", "level": None, "blank": True},  # and so is a blank
-        {"source_row": 5, "respondent_key": OTHER_KEY, "party": "supplier"},
-        {"source_row": 6, "cycle": 2},  # the same respondent and Value Code in another cycle
+def through_modelling(rows: list[dict[str, Any]], tmp_path: Path) -> tuple[list[tuple[int, str]], int]:
+    """(source_row, reason) per quarantined answer, and the evaluations written, via modelling.model."""
+    landed = pa_arrow.Table.from_pylist(
+        [
+            {"source_file": "answers.csv", "response_id": f"R{r['source_row']}", "organisation": "Client Ltd",
+             "role": "Director", **r}
+            for r in rows
+        ]  # fmt: skip
     )
-    result = apply_contract(evaluations)
-    assert result.good is evaluations
-    assert result.quarantined.empty
-    assert list(result.quarantined.columns) == list(QUARANTINE_COLUMNS)
-    check(evaluations)
+    lake = Lake(str(tmp_path / "lake"))
+    with duckdb.connect() as con:
+        con.register("landed", landed)
+        modelled = model(con, lake, PLAN, MAPPING, "survey", "evaluations/test.parquet")
+    quarantined = modelled.quarantined
+    assert quarantined.column_names == list(QUARANTINE_COLUMNS)
+    found = sorted(zip(quarantined.column("source_row").to_pylist(), quarantined.column("reason").to_pylist()))
+    assert Counter(r for _, r in found) == modelled.reasons
+    return found, modelled.evaluations
 
 
-def test_levels_outside_1_to_5_are_quarantined() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 4, "value_code": "REL-TRUST", "level": 0},
-            {"source_row": 5, "value_code": "REL-TRUST", "level": 7, "respondent_key": OTHER_KEY},
-            {"source_row": 6, "value_code": "REL-COMM", "level": 5},
-        )
-    )
-    assert quarantined == [(4, BELOW), (5, ABOVE)]
-    assert good["source_row"].tolist() == [6]
-    assert good.index.tolist() == [2]  # the frame's own rows, not renumbered
+def check(rows: list[dict[str, Any]], tmp_path: Path) -> list[tuple[int, str]]:
+    found, evaluations = through_modelling(rows, tmp_path)
+    assert found == whole_frame(rows)
+    assert evaluations == len(rows) - len(found)
+    return found
 
 
-def test_a_duplicate_response_keeps_the_last_row() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 4, "value": "1", "level": 1},
-            {"source_row": 5, "value": "2", "level": 2, "respondent_key": OTHER_KEY},
-            {"source_row": 6, "value": "3", "level": 3},
-            {"source_row": 7, "value": "4", "level": 4},
-        )
-    )
-    assert quarantined == [(4, DUPLICATE), (6, DUPLICATE)]
-    assert good["source_row"].tolist() == [5, 7]
-
-
-def test_missing_party_or_respondent_key_is_quarantined() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 4, "party": None},
-            {"source_row": 5, "respondent_key": None, "value_code": "REL-COMM"},
-            {"source_row": 6, "value_code": None},
-            {"source_row": 7, "party": float("nan"), "respondent_key": OTHER_KEY},
-            {"source_row": 8, "respondent_key": OTHER_KEY, "value_code": "REL-COMM"},
-        )
-    )
-    assert quarantined == [(5, MISSING), (4, MISSING), (7, MISSING), (6, MISSING)]  # column by column
-    assert good["source_row"].tolist() == [8]
-
-
-def test_every_reason_and_which_one_a_row_gets() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 2, "level": 9},  # duplicate (of row 3) and level above 5: the duplicate
-            {"source_row": 3},
-            {"source_row": 4, "respondent_key": "not-a-digest", "level": 0},  # key first, then level
-            {"source_row": 5, "respondent_key": OTHER_KEY, "party": ""},
-            {"source_row": 6, "respondent_key": OTHER_KEY, "party": 5, "value_code": "REL-COMM"},
-            {"source_row": 7, "respondent_key": OTHER_KEY, "value_code": ""},
-            {"source_row": 8, "respondent_key": OTHER_KEY, "value_code": 12},
-            {"source_row": 9, "respondent_key": OTHER_KEY, "value_code": "DEL-QUALITY", "level": -1},
-            {"source_row": 10, "respondent_key": "c" * 64, "level": 6},
-            {"source_row": 11, "respondent_key": "d" * 64},
-        )
-    )
-    assert quarantined == [
-        (2, DUPLICATE),
-        (4, "respondent_key: failed str_length(64, 64)"),
-        (6, "party: failed dtype('string[pyarrow]')"),
-        (5, "party: failed str_length(1, None)"),
-        (8, "value_code: failed dtype('string[pyarrow]')"),
-        (7, "value_code: failed str_length(1, None)"),
-        (9, BELOW),
-        (10, ABOVE),
-    ]
-    assert good["source_row"].tolist() == [3, 11]
-
-
-def test_text_columns_of_pandas_string_dtype() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 4, "party": None},
-            {"source_row": 5, "level": 7, "respondent_key": OTHER_KEY},
-            {"source_row": 6, "respondent_key": OTHER_KEY},
-            text_dtype="str",
-        )
-    )
-    assert quarantined == [(5, DUPLICATE), (4, MISSING)]  # a duplicate comes first, as in every listing
-    assert good["source_row"].tolist() == [6]
-
-
-def test_categorical_text_columns_are_checked_by_their_values() -> None:
-    evaluations = frame(
-        {"source_row": 4, "party": ""},
+def test_valid_answers_pass(tmp_path: Path) -> None:
+    rows = answers(
+        {"source_row": 4, "level": "1"},
+        {"source_row": 4, "value_code": "REL-COMM", "level": "5"},
+        {"source_row": 4, "value_code": "DEL-QUALITY", "level": None},
         {"source_row": 5, "respondent_key": OTHER_KEY},
-        {"source_row": 6, "respondent_key": OTHER_KEY, "level": 2},
     )
-    categorical = evaluations.astype(
-        {"respondent_key": "category", "party": "category", "value_code": "category"}
+    assert check(rows, tmp_path) == []
+
+
+def test_levels_outside_1_to_5_are_quarantined(tmp_path: Path) -> None:
+    rows = answers(
+        {"source_row": 4, "level": "0"},
+        {"source_row": 5, "level": "7", "respondent_key": OTHER_KEY},
+        {"source_row": 6, "value_code": "REL-COMM", "level": "5"},
     )
-    result = apply_contract(categorical)
-    assert list(zip(result.quarantined["source_row"], result.quarantined["reason"], strict=True)) == [
-        (5, DUPLICATE),
-        (4, "party: failed str_length(1, None)"),
-    ]
-    assert result.good.index.tolist() == [2]
+    assert check(rows, tmp_path) == [(4, BELOW), (5, ABOVE)]
 
 
-def test_a_frame_the_contract_cannot_check_raises() -> None:
-    with pytest.raises(pa.errors.SchemaErrors, match="party"):
-        apply_contract(frame({}).drop(columns=["party"]))
-    with pytest.raises(pa.errors.SchemaErrors, match="level"):
-        apply_contract(frame({}).astype({"level": "float64"}))
-    with pytest.raises(pa.errors.SchemaErrors, match="blank"):  # blank apart from "no level" is required
-        apply_contract(frame({}).drop(columns=["blank"]))
+def test_a_duplicate_response_keeps_the_last_row(tmp_path: Path) -> None:
+    rows = answers(
+        {"source_row": 4, "level": "1"},
+        {"source_row": 5, "level": "2", "respondent_key": OTHER_KEY},
+        {"source_row": 6, "level": "3"},
+        {"source_row": 7, "level": "4"},
+    )
+    assert check(rows, tmp_path) == [(4, DUPLICATE), (6, DUPLICATE)]
 
 
-def test_blank_rows_pass_with_the_flag_they_came_with() -> None:
-    good, quarantined = check(
-        frame(
-            {"source_row": 4, "level": None, "blank": True, "comment": "no view yet"},
-            {"source_row": 5, "level": None, "blank": False, "respondent_key": OTHER_KEY},
-            {"source_row": 6, "level": 9, "respondent_key": "c" * 64},
+def test_which_reason_a_row_gets(tmp_path: Path) -> None:
+    rows = answers(
+        {"source_row": 2, "level": "9"},  # duplicate (of row 3) and level above 5: the duplicate
+        {"source_row": 3},
+        {"source_row": 4, "respondent_key": "not-a-digest", "level": "0"},  # key first, then level
+        {"source_row": 9, "respondent_key": OTHER_KEY, "value_code": "DEL-QUALITY", "level": "-1"},
+        {"source_row": 10, "respondent_key": "c" * 64, "level": "6"},
+        {"source_row": 11, "respondent_key": "d" * 64},
+    )
+    assert check(rows, tmp_path) == [(2, DUPLICATE), (4, SHORT_KEY), (9, BELOW), (10, ABOVE)]
+
+
+@pytest.mark.parametrize("size", [50, 400])
+def test_random_answers_agree_with_pandera(tmp_path: Path, size: int) -> None:
+    import random
+
+    rng = random.Random(size)
+    keys = [KEY, OTHER_KEY, "c" * 64, "short", "d" * 64]
+    rows = answers(
+        *(
+            {
+                "source_row": i + 2,
+                "respondent_key": rng.choice(keys),
+                "value_code": rng.choice(CODES),
+                "level": rng.choice(["1", "3", "5", "0", "6", "-2", None]),
+            }
+            for i in range(size)
         )
     )
-    assert quarantined == [(6, ABOVE)]
-    assert good["blank"].tolist() == [True, False]
-    assert good["comment"].tolist() == ["no view yet", None]
-
-
-def test_many_rows_agree_with_whole_frame_validation() -> None:
-    rng = random.Random(7)
-    keys = [f"{i:064x}" for i in range(40)] + ["short", None]
-    rows = []
-    for respondent in range(300):  # a respondent's rows together, as connectors give them
-        key = rng.choice(keys)
-        for code in rng.sample(["REL-TRUST", "REL-COMM", "DEL-QUALITY", "", None], 3):
-            rows.append(
-                {
-                    "respondent_key": key,
-                    "party": rng.choice(["client", "supplier", "", None]),
-                    "value_code": code,
-                    "level": (level := rng.choice([1, 2, 3, 4, 5, None, 0, 6])),
-                    "blank": level is None and rng.random() < 0.5,
-                    "source_row": respondent + 4,
-                    "cycle": rng.choice([1, 1, 1, 2]),
-                }
-            )
-    evaluations = frame(*rows)
-    _, quarantined = check(evaluations)
-    assert 0 < len(quarantined) < len(evaluations)
-    assert {reason for _, reason in quarantined} >= {DUPLICATE, BELOW, ABOVE, MISSING}
-    shuffled = evaluations.sample(frac=1, random_state=1)  # no runs of one respondent; another index
-    check(shuffled)
+    found = check(rows, tmp_path)
+    assert {reason for _, reason in found} == {DUPLICATE, SHORT_KEY, BELOW, ABOVE}  # every check exercised

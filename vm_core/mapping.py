@@ -56,17 +56,17 @@ def match_perspective(party: str, role: str | None, rules: Sequence[PerspectiveR
     return None
 
 
-#: Marker for an answer that is neither a level nor a recognised "no level" text.
-UNRECOGNISED = -1
-
-
-class _Blank(Enum):
+class _Marker(Enum):
     BLANK = "blank"
+    UNRECOGNISED = "unrecognised"
 
 
 #: Marker for an unanswered cell, kept apart from an explicit "no level" answer such as "Not applicable".
 #: Not an int: every int can be written in a cell ("-2"), a marker of its own cannot.
-BLANK: Final = _Blank.BLANK
+BLANK: Final = _Marker.BLANK
+#: Marker for an answer that is neither a level nor a recognised "no level" text (a number such as
+#: "-1" or "7" is a number, reported by the contract as out of range).
+UNRECOGNISED: Final = _Marker.UNRECOGNISED
 
 
 def is_blank_answer(value: str | None) -> bool:
@@ -86,7 +86,9 @@ class LevelParser:
         self._configured = {normalise_text(k): v for k, v in configured.items()}
         self._per_code = {code: dict(texts) for code, texts in per_code.items()}
 
-    def parse(self, value_code: str, value: str | None) -> int | Literal[_Blank.BLANK] | None:
+    def parse(
+        self, value_code: str, value: str | None
+    ) -> int | Literal[_Marker.BLANK, _Marker.UNRECOGNISED] | None:
         if is_blank_answer(value):
             return BLANK
         text = normalise_text(str(value))

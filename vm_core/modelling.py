@@ -145,7 +145,7 @@ def _level_map(con: duckdb.DuckDBPyConnection, levels: LevelParser) -> pa.Table:
     for code, value in pairs:
         parsed = levels.parse(code, value)
         blank.append(parsed is BLANK)
-        bad = parsed == UNRECOGNISED
+        bad = parsed is UNRECOGNISED
         unrecognised.append(
             f"answer is not a level 1–5, a level label or statement of {code}, nor listed under `levels:`"
             if bad
