@@ -24,7 +24,7 @@ import pytest
 
 from vm_core.cli import app_command
 from vm_core.config import load_config
-from vm_core.pipeline import prepare, run_cycle_locally
+from vm_core.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -70,10 +70,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("browser") / "vmhome"
     env = {"VM_HOME": str(home), "VM_DATABASE_URL": f"sqlite:///{home / 'vm.sqlite'}"}
     settings = Settings.from_env(env)
-    config = load_config(DEMO)
-    prepare(settings, config)
-    for cycle in (1, 2, 3):
-        run_cycle_locally(settings, config, cycle)
+    run_relationship(load_config(DEMO), LocalSteps(settings))
     return env
 
 

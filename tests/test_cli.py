@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from tests.conftest import Store
@@ -173,15 +174,40 @@ def test_quarantine_lists_each_kept_aside_row(vm_env: Store, tmp_path: Path) -> 
 
 
 @pytest.mark.store
-def test_a_source_that_cannot_be_read_fails_alone_with_one_line(vm_env: Store, tmp_path: Path) -> None:
-    import shutil
-
-    demo = tmp_path / "demo"
-    shutil.copytree(DEMO_CONFIG.parent, demo, ignore=shutil.ignore_patterns("*.py"))
+def test_a_source_that_cannot_be_read_fails_alone_with_one_line(vm_env: Store, demo_copy: Path) -> None:
+    demo = demo_copy.parent
     (demo / "responses" / "cycle-2.csv").write_bytes(b"\xff\xfe not a survey export")
-    ran = CliRunner().invoke(main, ["run", str(demo / "relationship.yaml"), "--no-prefect"])
-    assert ran.exit_code != 0
-    assert "diagnostic [cycle-2.csv]: FAILED — cycle-2.csv" in ran.output
-    assert "everything already stored is unchanged" in ran.output
-    assert "Cycle 3 (dissolve)" in ran.output  # the other cycles went on
-    assert "cycle 1 · diagnostic: reading and landing cycle-1.csv…" in ran.output  # progress as it goes
+    ran = CliRunner().invoke(main, ["run", str(demo_copy), "--no-prefect"])
+    assert ran.exit_code == 1
+    lines = ran.output.splitlines()
+    progress = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("cycle 1 · diagnostic: ") and "cycle-1.csv" in line
+    ]
+    assert progress[0] < lines.index("Cycle 1 (resolve)")  # progress as it goes
+    assert "diagnostic [cycle-2.csv]: FAILED — cycle-2.csv, row 1: not UTF-8 text" in ran.output
+    assert "Cycle 3 (dissolve)" in ran.output  # the other cycles went on, were scored and audited
+    assert "diagnostic [cycle-3.csv]: " in ran.output
+    assert "anonymity audit: " in ran.output
+    last = ran.output.strip().splitlines()[-1]
+    assert last.startswith("Error: 1 of 3 sources failed: cycle 2 · diagnostic: cycle-2.csv, row 1: ")
+    assert last.endswith("; what was committed before stays as it was")
+
+
+@pytest.mark.store
+def test_a_changed_mapping_is_remodelled_without_the_file(vm_env: Store, demo_copy: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["run", str(demo_copy), "--cycle", "1", "--no-prefect"])
+    assert first.exit_code == 0, first.output
+    assert "unmapped role (no perspective) — contoso" in first.output  # the apprentices
+    config = yaml.safe_load(demo_copy.read_text(encoding="utf-8"))
+    config["equivalences"].insert(0, {"party": "contoso", "role": "*Apprentice", "perspective": "front_line"})
+    demo_copy.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (demo_copy.parent / "responses" / "cycle-1.csv").unlink()  # re-modelling reads the lake, not the file
+
+    again = runner.invoke(main, ["run", str(demo_copy), "--cycle", "1", "--no-prefect"])
+
+    assert again.exit_code == 0, again.output
+    assert "diagnostic [cycle-1.csv]: re-modelled from the landed data" in again.output
+    assert "unmapped role" not in again.output

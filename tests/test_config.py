@@ -10,7 +10,15 @@ import yaml
 
 from vm_core.config import load_config
 from vm_core.errors import ConfigError
-from vm_core.mapping import BLANK, LevelParser, PartyRule, PerspectiveRule, match_party, match_perspective
+from vm_core.mapping import (
+    BLANK,
+    UNRECOGNISED,
+    LevelParser,
+    PartyRule,
+    PerspectiveRule,
+    match_party,
+    match_perspective,
+)
 from vm_core.settings import Settings
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "relationship.yaml"
@@ -98,8 +106,11 @@ def test_answers_become_levels() -> None:
     assert parser.parse("VC", "7") == 7  # a number is passed on: the contract reports it out of range
     assert parser.parse("VC", "What good looks like") == 5
     assert parser.parse("VC", "The contract is run  to the letter.") == 1
-    assert parser.parse("VC", "Excellent") == -1
-    assert parser.parse("OTHER", "What good looks like") == -1  # statements belong to their own Value Code
+    assert parser.parse("VC", "Excellent") is UNRECOGNISED
+    assert parser.parse("VC", "-1") == -1  # a number below 1: the contract reports it out of range
+    assert (
+        parser.parse("OTHER", "What good looks like") is UNRECOGNISED
+    )  # statements belong to their own Value Code
 
 
 def test_the_installation_secret_is_created_once_and_private(tmp_path: Path) -> None:

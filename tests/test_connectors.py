@@ -1,6 +1,7 @@
 """Built-in connectors: qualtrics_csv (real Qualtrics exports) and csv_long.
 
-Everything but the two pipeline tests runs the dlt resources as plain iterators (no database).
+A connector's delivery is read in memory here (its Arrow batches, and the ``answers`` view
+modelling builds from its plan); one test runs a csv_long source through the pipeline into the lake.
 """
 
 from __future__ import annotations
@@ -8,26 +9,46 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pytest
+from sqlalchemy import select
 
 from connectors.csv_long import CsvLongConnector
 from connectors.qualtrics_csv import QualtricsCsvConnector
-from vm_core.connector import ANSWER_COLUMNS, Connector, ConnectorContext, SourceSpec
+from tests.conftest import REPO
+from vm_core import pipeline
+from vm_core.config import load_config
+from vm_core.connector import (
+    ANSWER_TABLE_COLUMNS,
+    AnswerPlan,
+    Connector,
+    ConnectorContext,
+    Delivery,
+    SourceSpec,
+)
 from vm_core.errors import ConfigError, SourceError
+from vm_core.evidence import committed_files
+from vm_core.lake import EVALUATIONS, Partition
+from vm_core.modelling import answers_view
+from vm_core.models import Cycle
+from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.participants import pseudonym_for
 from vm_core.plugins import collect_connectors, make_plugin_manager
+from vm_core.settings import Settings
 
 QUALTRICS = QualtricsCsvConnector()
 CSV_LONG = CsvLongConnector()
 VALUE_CODES = ["REL-TRUST", "REL-COMM", "DEL-QUALITY"]
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: the provenance and status columns of a landed Qualtrics response (the rest are its landed cells)
+RESPONSE_BASE = (*ANSWER_TABLE_COLUMNS, "status", "finished", "recorded_date")
 
 
 def make_ctx(value_codes: Sequence[str] = VALUE_CODES, cycle: int = 1) -> ConnectorContext:
@@ -38,42 +59,48 @@ def spec(path: Path, connector: str = "qualtrics_csv", key: str = "survey", **op
     return SourceSpec(key=key, connector=connector, path=path, options=options)
 
 
-def extract(connector: Connector, source: SourceSpec, ctx: ConnectorContext) -> dict[str, pa.Table]:
-    """Run each resource as an iterator; concatenate what it yields per table."""
-    tables: dict[str, pa.Table] = {}
-    for resource in connector.resources(source, ctx):
-        items = list(resource)
-        assert all(isinstance(item, pa.Table) for item in items)
-        tables[resource.name] = pa.concat_tables(items)
+def tables_of(delivery: Delivery) -> dict[str, pa.Table]:
+    """Every landed table of a delivery, its batches consumed (as the pipeline streams them to the lake)."""
+    tables = {}
+    for table in delivery.tables:
+        batches = list(table.batches)
+        assert all(batch.schema == table.schema for batch in batches)
+        tables[table.name] = pa.Table.from_batches(batches, schema=table.schema)
     return tables
 
 
-def landed(tables: Mapping[str, pa.Table]) -> dict[str, pd.DataFrame]:
-    """Frames as answers() gets them back from landing, including a column dlt adds."""
-    frames = {}
-    for name, table in tables.items():
-        frame = table.to_pandas()
-        frame["_dlt_load_id"] = "1"
-        frames[name] = frame.sample(frac=1, random_state=1)  # landing gives no row order
-    return frames
+def extract(connector: Connector, source: SourceSpec, ctx: ConnectorContext) -> dict[str, pa.Table]:
+    return tables_of(connector.read(source, ctx))
 
 
-def source_error(excinfo: pytest.ExceptionInfo[BaseException]) -> SourceError:
-    """The SourceError behind dlt's extraction wrapper (or the error itself)."""
-    exc: BaseException | None = excinfo.value
-    while exc is not None and not isinstance(exc, SourceError):
-        exc = exc.__cause__ or exc.__context__
-    assert exc is not None, f"no SourceError behind {excinfo.value!r}"
-    return exc
+def answers(
+    tables: Mapping[str, pa.Table], plan: AnswerPlan | None, source_key: str = "survey"
+) -> list[dict[str, Any]]:
+    """What modelling reads from a delivery: one row per respondent × Value Code, by row then library order."""
+    assert plan is not None
+    with duckdb.connect() as con:
+        con.register("landed", tables[plan.table])
+        answers_view(con, plan, source_key)
+        rows = con.execute("SELECT * FROM answers").to_arrow_table().to_pylist()
+    order = {code: i for i, code in enumerate([*VALUE_CODES, *(i.value_code for i in plan.items)])}
+    return sorted(rows, key=lambda r: (r["source_file"], r["source_row"], order.get(r["value_code"], 99)))
 
 
-def first_item_error(connector: Connector, source: SourceSpec, ctx: ConnectorContext) -> SourceError:
-    """The first item each resource yields must already fail: nothing is yielded before the error."""
-    resource = connector.resources(source, ctx)[0]
-    iterator = iter(resource)
-    with pytest.raises(Exception) as excinfo:  # noqa: PT011 - dlt wraps the SourceError
-        next(iterator)
-    return source_error(excinfo)
+def read_answers(
+    connector: Connector, source: SourceSpec, ctx: ConnectorContext
+) -> tuple[dict[str, pa.Table], list[dict[str, Any]]]:
+    delivery = connector.read(source, ctx)
+    tables = tables_of(delivery)
+    return tables, answers(tables, delivery.plan, source.key)
+
+
+def first_batch_error(connector: Connector, source: SourceSpec, ctx: ConnectorContext) -> SourceError:
+    """The delivery fails before its first batch: nothing of the file is landed before the error."""
+    try:
+        next(iter(connector.read(source, ctx).tables[0].batches))
+    except SourceError as exc:
+        return exc
+    pytest.fail("no SourceError: the first batch came through")
 
 
 def write_export(path: Path, header: Sequence[tuple[str, str, str]], rows: Sequence[Sequence[str]]) -> Path:
@@ -95,12 +122,14 @@ def write_export(path: Path, header: Sequence[tuple[str, str, str]], rows: Seque
 
 
 def cells(table: pa.Table, response_id: str) -> dict[str, Any]:
+    """One landed response: its base columns, and ``cells`` (landed column → value, blanks omitted)."""
     row = next(r for r in table.to_pylist() if r["response_id"] == response_id)
-    return {**row, "cells": json.loads(row["cells"])}
+    base = {k: v for k, v in row.items() if k in RESPONSE_BASE}
+    return {**base, "cells": {k: v for k, v in row.items() if k not in RESPONSE_BASE and v is not None}}
 
 
 # --------------------------------------------------------------------------------------------------
-# Registration
+# Registration and the contract
 # --------------------------------------------------------------------------------------------------
 
 
@@ -110,22 +139,49 @@ def test_both_connectors_register_as_plugins() -> None:
     for name in ("qualtrics_csv", "csv_long"):
         assert isinstance(found[name], Connector)
         assert found[name].description
-    assert QUALTRICS.landing_tables == ("qualtrics_responses", "qualtrics_columns")
-    assert CSV_LONG.landing_tables == ("csv_long_answers",)
+    assert {o.name for o in QUALTRICS.options} == {
+        "questions",
+        "comments",
+        "organisation_column",
+        "role_column",
+        "respondent_id",
+        "keep_columns",
+    }
+    assert [o.name for o in CSV_LONG.options] == ["delimiter"]
+
+
+def test_fingerprint_follows_the_files_content(tmp_path: Path) -> None:
+    path = write_long(tmp_path / "long.csv", LONG_ROWS)
+    source = spec(path, connector="csv_long")
+    first = CSV_LONG.fingerprint(source, make_ctx())
+    assert CSV_LONG.fingerprint(source, make_ctx(cycle=2)) == first  # the file, not the context
+    write_long(path, LONG_ROWS[:-1])
+    assert CSV_LONG.fingerprint(source, make_ctx()) != first
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(path, folder / "a.csv")
+    one = QUALTRICS.fingerprint(spec(folder), make_ctx())
+    shutil.copy(path, folder / "b.csv")
+    assert QUALTRICS.fingerprint(spec(folder), make_ctx()) != one  # a folder: every file counts
 
 
 # --------------------------------------------------------------------------------------------------
 # qualtrics_csv: the real sample exports
 # --------------------------------------------------------------------------------------------------
 
-# file: (data rows read, preview rows, test rows, responses landed, columns)
+# file: (data rows read, preview rows, test rows, responses landed, columns, the question mapped)
 SAMPLE_COUNTS = {
-    "api_export_beskar_armor_full.csv": (44, 2, 15, 27, 24),
-    "api_export_beskar_armor_subset.csv": (15, 0, 0, 15, 6),
-    "api_export_cats_salami_employee_survey.csv": (45, 1, 0, 44, 34),
-    "qualtrics_sample_german_labels.csv": (1, 0, 0, 1, 20),
-    "qualtrics_sample_legacy_v1_format.csv": (1, 0, 0, 1, 15),  # + the trailing comma's empty column
+    "api_export_beskar_armor_full.csv": (44, 2, 15, 27, 24, "QID16"),
+    "api_export_beskar_armor_subset.csv": (15, 0, 0, 15, 6, "QID16"),
+    "api_export_cats_salami_employee_survey.csv": (45, 1, 0, 44, 34, "QID18"),
+    "qualtrics_sample_german_labels.csv": (1, 0, 0, 1, 20, "QID1"),
+    "qualtrics_sample_legacy_v1_format.csv": (1, 0, 0, 1, 15, "Q1"),  # + the trailing comma's empty column
 }
+
+
+def sample(samples: Path, name: str, **options: Any) -> SourceSpec:
+    """A sample export with its one question mapped (a delivery needs at least one Value Code)."""
+    return spec(samples / "qualtrics" / name, questions={SAMPLE_COUNTS[name][5]: "REL-TRUST"}, **options)
 
 
 def test_every_sample_csv_is_covered(samples: Path) -> None:
@@ -133,30 +189,34 @@ def test_every_sample_csv_is_covered(samples: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "counts"), SAMPLE_COUNTS.items())
-def test_sample_exports_read_with_exact_counts(samples: Path, name: str, counts: tuple[int, ...]) -> None:
-    rows_read, previews, tests, responses, columns = counts
+def test_sample_exports_read_with_exact_counts(samples: Path, name: str, counts: tuple[Any, ...]) -> None:
+    rows_read, previews, tests, responses, columns, _ = counts
     ctx = make_ctx()
-    tables = extract(QUALTRICS, spec(samples / "qualtrics" / name), ctx)
+    tables, found = read_answers(QUALTRICS, sample(samples, name), ctx)
     assert ctx.report.rows_read == rows_read
     assert ctx.report.dropped["preview"] == previews
     assert ctx.report.dropped["test"] == tests
-    assert tables["qualtrics_responses"].num_rows == responses == rows_read - previews - tests
+    landed = tables["qualtrics_responses"]
+    assert landed.num_rows == responses == rows_read - previews - tests
     assert tables["qualtrics_columns"].num_rows == columns
-    assert tables["qualtrics_responses"].schema.field("cycle").type == pa.int64()
-    assert tables["qualtrics_responses"].schema.field("source_row").type == pa.int64()
-    assert tables["qualtrics_responses"].schema.field("cells").type == pa.string()
-    assert set(tables["qualtrics_responses"].column("source_file").to_pylist()) == {name}
+    assert landed.schema.field("source_row").type == pa.int64()
+    assert landed.column_names[: len(ANSWER_TABLE_COLUMNS)] == list(ANSWER_TABLE_COLUMNS)
+    assert set(landed.column("source_file").to_pylist()) == {name}
     positions = tables["qualtrics_columns"].column("position").to_pylist()
     keys = tables["qualtrics_columns"].column("column_key").to_pylist()
     assert positions == list(range(1, columns + 1))
     assert len(set(keys)) == len(keys)
+    assert len(found) == responses
+    assert {a["value_code"] for a in found} == {"REL-TRUST"}
 
 
 def test_beskar_full_values_and_row_numbers(samples: Path) -> None:
-    kept = ["QID16", "QID18", "QID19_TEXT", "QID22_TEXT"]  # only kept (or mapped) columns land
-    path = samples / "qualtrics" / "api_export_beskar_armor_full.csv"
-    tables = extract(QUALTRICS, spec(path, keep_columns=kept), make_ctx())
+    kept = ["QID18", "QID19_TEXT", "QID22_TEXT"]  # only mapped (QID16) or kept columns land
+    tables = extract(
+        QUALTRICS, sample(samples, "api_export_beskar_armor_full.csv", keep_columns=kept), make_ctx()
+    )
     responses = tables["qualtrics_responses"]
+    assert responses.column_names[len(RESPONSE_BASE) :] == ["QID16", *kept]
     ids = responses.column("response_id").to_pylist()
     assert "R_A7l3qPgjI2gQ6vT" not in ids  # Survey Preview
     assert "R_a5mPo7PN9okZU7X" not in ids  # Survey Test
@@ -179,30 +239,33 @@ def test_beskar_full_values_and_row_numbers(samples: Path) -> None:
     assert multi_line["cells"]["QID22_TEXT"] == (
         "I love beskar.\n\nNew lines are cool. /n/n\n\nI love beskaR but R is the best-R!"
     )
-    assert "QID19_TEXT" not in cells(responses, "R_3Qyt9WF7ibwwVsl")["cells"]  # blanks omitted
+    assert "QID19_TEXT" not in cells(responses, "R_3Qyt9WF7ibwwVsl")["cells"]  # blank: null
     columns = tables["qualtrics_columns"].to_pylist()
     assert columns[8] == {
-        "cycle": 1,
-        "source_key": "survey",
+        "source_file": "api_export_beskar_armor_full.csv",
         "position": 9,
         "column_key": "_recordId",
         "export_tag": "ResponseId",
         "label": "Response ID",
         "import_id": "_recordId",
-        "landed": True,
+        "landed": "response_id",
     }
     assert columns[3]["column_key"] == "ipAddress"  # personal-data columns: header only
-    assert not columns[3]["landed"]
+    assert columns[3]["landed"] is None
+    assert [c["landed"] for c in columns if c["column_key"] == "QID19_TEXT"] == ["QID19_TEXT"]
 
 
 def test_cats_salami_breakout_columns_stay_distinct(samples: Path) -> None:
-    path = samples / "qualtrics" / "api_export_cats_salami_employee_survey.csv"
-    tables = extract(QUALTRICS, spec(path, keep_columns=["QID36#1", "QID36#2", "QID18", "QID30"]), make_ctx())
+    source = sample(
+        samples, "api_export_cats_salami_employee_survey.csv", keep_columns=["QID36#1", "QID36#2", "QID30"]
+    )
+    tables = extract(QUALTRICS, source, make_ctx())
     columns = {c["column_key"]: c for c in tables["qualtrics_columns"].to_pylist()}
     for choice, tag in (("1", "Q35_1"), ("2", "Q35_2"), ("7", "Q35_7")):
         assert columns[f"QID36#{choice}"]["export_tag"] == tag
         assert columns[f"QID36#{choice}"]["import_id"] == "QID36"
     assert columns["QID18_NPS_GROUP"]["export_tag"] == "Q3.13_NPS_GROUP"
+    assert columns["QID36#7"]["landed"] is None  # neither mapped nor kept
     first = cells(tables["qualtrics_responses"], "R_1KvuANnY3nkRtvE")
     assert first["source_row"] == 5  # row 4 is a Survey Preview
     assert first["cells"]["QID36#1"] == "Ropes Course"
@@ -212,8 +275,8 @@ def test_cats_salami_breakout_columns_stay_distinct(samples: Path) -> None:
 
 
 def test_german_labels_are_kept_but_not_used_as_keys(samples: Path) -> None:
-    path = samples / "qualtrics" / "qualtrics_sample_german_labels.csv"
-    tables = extract(QUALTRICS, spec(path, keep_columns=["QID2_TEXT"]), make_ctx())
+    source = sample(samples, "qualtrics_sample_german_labels.csv", keep_columns=["QID2_TEXT"])
+    tables = extract(QUALTRICS, source, make_ctx())
     columns = tables["qualtrics_columns"].to_pylist()
     assert (columns[0]["column_key"], columns[0]["label"]) == ("startDate", "Anfangsdatum")
     row = cells(tables["qualtrics_responses"], "R_2YPOQ602ER1jkf1")
@@ -223,8 +286,8 @@ def test_german_labels_are_kept_but_not_used_as_keys(samples: Path) -> None:
 
 def test_legacy_export(samples: Path) -> None:
     ctx = make_ctx()
-    path = samples / "qualtrics" / "qualtrics_sample_legacy_v1_format.csv"
-    tables = extract(QUALTRICS, spec(path, keep_columns=["V2", "V8", "V9", "Q1", "Q2"]), ctx)
+    source = sample(samples, "qualtrics_sample_legacy_v1_format.csv", keep_columns=["V2", "V8", "V9", "Q2"])
+    tables = extract(QUALTRICS, source, ctx)
     columns = tables["qualtrics_columns"].to_pylist()
     assert columns[0]["export_tag"] == columns[0]["column_key"] == "V1"  # no BOM
     assert all(c["import_id"] is None for c in columns)
@@ -281,7 +344,7 @@ def test_no_personal_value_from_a_sample_lands(samples: Path, name: str) -> None
     personal = {i for i, tag in enumerate(rows[0]) if tag in PERSONAL_TAGS}
     values = {row[i] for row in rows[2:] for i in personal if i < len(row) and len(row[i]) > 2}
     ctx = make_ctx()
-    text = all_text(extract(QUALTRICS, spec(path), ctx))
+    text = all_text(extract(QUALTRICS, sample(samples, name), ctx))
     assert [v for v in values if v in text] == []
     if personal:  # IP addresses and coordinates (the samples hold no names or e-mails)
         assert values
@@ -300,6 +363,7 @@ def personal_export(path: Path, email: str, response_id: str) -> Path:
         ("LocationLatitude", "Lat", "locationLatitude"),
         ("LocationLongitude", "Long", "locationLongitude"),
         ("Q1", "Trust?", "QID1"),
+        ("Q9", "Anything else?", "QID9_TEXT"),
     ]
     rows = [
         [
@@ -313,6 +377,7 @@ def personal_export(path: Path, email: str, response_id: str) -> Path:
             "51.4816",
             "-3.1791",
             "Agree",
+            "Ask Leia Organa",
         ],
         [
             "2024-01-02 11:00:00",
@@ -325,8 +390,9 @@ def personal_export(path: Path, email: str, response_id: str) -> Path:
             "",
             "",
             "Disagree",
+            "",
         ],
-        ["2024-01-02 12:00:00", "203.0.113.11", response_id + "c", "", "", "", "", "", "", "Agree"],
+        ["2024-01-02 12:00:00", "203.0.113.11", response_id + "c", "", "", "", "", "", "", "Agree", ""],
     ]
     return write_export(path, header, rows)
 
@@ -334,7 +400,7 @@ def personal_export(path: Path, email: str, response_id: str) -> Path:
 def test_personal_columns_never_land_and_respondent_is_pseudonymised(tmp_path: Path) -> None:
     ctx = make_ctx()
     path = personal_export(tmp_path / "cycle1.csv", "Leia@Alderaan.example", "R_1")
-    tables = extract(QUALTRICS, spec(path), ctx)
+    tables = extract(QUALTRICS, spec(path, questions={"QID1": "REL-TRUST"}), ctx)
     text = all_text(tables)
     for value in ("203.0.113.9", "Organa", "Leia", "alderaan", "EXT-4711", "EXT-4712", "51.4816", "-3.1791"):
         assert value.lower() not in text.lower()
@@ -347,6 +413,8 @@ def test_personal_columns_never_land_and_respondent_is_pseudonymised(tmp_path: P
         "LocationLatitude",
         "LocationLongitude",
     ]
+    # an unmapped free-text column is left behind too: only its name is reported
+    assert "Q9" in ctx.report.columns_not_landed
     keys = tables["qualtrics_responses"].column("respondent_key").to_pylist()
     assert all(HEX64.match(k) for k in keys)
     # e-mail, else ExternalReference, else ResponseId
@@ -358,7 +426,10 @@ def test_personal_columns_never_land_and_respondent_is_pseudonymised(tmp_path: P
     # the same e-mail in another cycle's export (other response id, other case) gives the same key
     other = extract(
         QUALTRICS,
-        spec(personal_export(tmp_path / "cycle2.csv", "LEIA@alderaan.example ", "R_9")),
+        spec(
+            personal_export(tmp_path / "cycle2.csv", "LEIA@alderaan.example ", "R_9"),
+            questions={"QID1": "REL-TRUST"},
+        ),
         make_ctx(cycle=2),
     )
     assert other["qualtrics_responses"].column("respondent_key")[0].as_py() == keys[0]
@@ -367,19 +438,37 @@ def test_personal_columns_never_land_and_respondent_is_pseudonymised(tmp_path: P
 def test_keep_columns_and_respondent_id_option(tmp_path: Path) -> None:
     path = personal_export(tmp_path / "export.csv", "leia@alderaan.example", "R_1")
     ctx = make_ctx()
-    tables = extract(
-        QUALTRICS, spec(path, keep_columns=["IPAddress"], respondent_id="ExternalReference"), ctx
+    source = spec(
+        path, questions={"QID1": "REL-TRUST"}, keep_columns=["IPAddress"], respondent_id="ExternalReference"
     )
+    tables = extract(QUALTRICS, source, ctx)
     first = cells(tables["qualtrics_responses"], "R_1")
-    assert first["cells"]["ipAddress"] == "203.0.113.9"
+    assert first["cells"] == {"ipAddress": "203.0.113.9", "QID1": "Agree"}
     assert first["respondent_key"] == ctx.pseudonymise("EXT-4711")
     assert cells(tables["qualtrics_responses"], "R_1c")["respondent_key"] == ctx.pseudonymise("R_1c")
     assert "IPAddress" not in ctx.report.pii_columns_removed
     assert "EXT-4711" not in all_text(tables)
 
 
+def test_comments_are_scrubbed_as_they_land(tmp_path: Path) -> None:
+    header = [
+        ("ResponseId", "Response ID", "_recordId"),
+        ("Q1", "Trust?", "QID1"),
+        ("Q1c", "Why?", "QID1_TEXT"),
+    ]
+    rows = [["R_1", "Agree", "Mail jane.doe@contoso.example or call +44 7700 900123; https://intranet/x"]]
+    path = write_export(tmp_path / "scrub.csv", header, rows)
+    ctx = make_ctx()
+    source = spec(path, questions={"QID1": "REL-TRUST"}, comments={"QID1_TEXT": "REL-TRUST"})
+    tables, (answer,) = read_answers(QUALTRICS, source, ctx)
+    assert answer["comment"] == "Mail [e-mail] or call [phone]; [link]"
+    assert ctx.report.scrubbed == {"[e-mail]": 1, "[phone]": 1, "[link]": 1}
+    for raw in ("jane.doe", "7700 900123", "intranet/x"):
+        assert raw not in all_text(tables)
+
+
 # --------------------------------------------------------------------------------------------------
-# qualtrics_csv: answers()
+# qualtrics_csv: the answer plan
 # --------------------------------------------------------------------------------------------------
 
 SYNTHETIC_HEADER = [
@@ -464,6 +553,16 @@ SYNTHETIC_ROWS = [
         "",
     ],
 ]
+ANSWER_FIELDS = (
+    "source_row",
+    "source_column",
+    "respondent_key",
+    "organisation",
+    "role",
+    "value_code",
+    "value",
+    "comment",
+)
 
 
 def test_answers_with_mapping_options(tmp_path: Path) -> None:
@@ -476,85 +575,27 @@ def test_answers_with_mapping_options(tmp_path: Path) -> None:
         role_column="Role",
     )
     ctx = make_ctx()
-    tables = extract(QUALTRICS, source, ctx)
+    tables, found = read_answers(QUALTRICS, source, ctx)
     assert ctx.report.dropped["preview"] == 1
-    frame = QUALTRICS.answers(landed(tables), source, ctx)
-    assert tuple(frame.columns) == ANSWER_COLUMNS
-    assert frame["source_row"].dtype == "int64"
+    assert {(a["source_key"], a["source_file"]) for a in found} == {("survey", "synthetic.csv")}
     key = ctx.pseudonymise
-    expected = pd.DataFrame(
-        [
-            [
-                "survey",
-                "synthetic.csv",
-                4,
-                "Q1",
-                "R_a",
-                key("a@example.org"),
-                "Acme",
-                "Director",
-                "REL-TRUST",
-                "Agree",
-                "Line one\nline two",
-            ],
-            [
-                "survey",
-                "synthetic.csv",
-                4,
-                "Q2",
-                "R_a",
-                key("a@example.org"),
-                "Acme",
-                "Director",
-                "REL-COMM",
-                "4",
-                None,
-            ],
-            [
-                "survey",
-                "synthetic.csv",
-                6,
-                "Q1",
-                "R_b",
-                key("b@example.org"),
-                "Globex",
-                "Engineer",
-                "REL-TRUST",
-                None,
-                None,
-            ],
-            [
-                "survey",
-                "synthetic.csv",
-                6,
-                "Q2",
-                "R_b",
-                key("b@example.org"),
-                "Globex",
-                "Engineer",
-                "REL-COMM",
-                "Strongly agree",
-                None,
-            ],
-            [
-                "survey",
-                "synthetic.csv",
-                7,
-                "Q1",
-                "R_c",
-                key("R_c"),
-                None,
-                None,
-                "REL-TRUST",
-                "Disagree",
-                "Too slow 🐢",
-            ],
-            ["survey", "synthetic.csv", 7, "Q2", "R_c", key("R_c"), None, None, "REL-COMM", None, None],
-        ],
-        columns=list(ANSWER_COLUMNS),
-        dtype=object,
-    ).astype({"source_row": "int64"})
-    pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected)
+    assert [tuple(a[f] for f in ANSWER_FIELDS) for a in found] == [
+        (4, "Q1", key("a@example.org"), "Acme", "Director", "REL-TRUST", "Agree", "Line one\nline two"),
+        (4, "Q2", key("a@example.org"), "Acme", "Director", "REL-COMM", "4", None),
+        (6, "Q1", key("b@example.org"), "Globex", "Engineer", "REL-TRUST", None, None),
+        (6, "Q2", key("b@example.org"), "Globex", "Engineer", "REL-COMM", "Strongly agree", None),
+        (7, "Q1", key("R_c"), None, None, "REL-TRUST", "Disagree", "Too slow 🐢"),
+        (7, "Q2", key("R_c"), None, None, "REL-COMM", None, None),
+    ]
+    # the allow-list: what the plan reads and the base columns; the unmapped breakouts stay behind
+    assert tables["qualtrics_responses"].column_names[len(RESPONSE_BASE) :] == [
+        "QID16",
+        "QID17_TEXT",
+        "QID18",
+        "Org",
+        "Role",
+    ]
+    assert {"StartDate", "DistributionChannel", "Q3_1", "Q3_2"} <= set(ctx.report.columns_not_landed)
 
 
 def test_answers_map_columns_named_after_value_codes(tmp_path: Path) -> None:
@@ -568,33 +609,30 @@ def test_answers_map_columns_named_after_value_codes(tmp_path: Path) -> None:
     rows = [["R_1", "3", "Yes", "x", "0"], ["R_2", "", "No", "y", "0"]]
     path = write_export(tmp_path / "auto.csv", header, rows)
     ctx = make_ctx()
-    source = spec(path)
-    frame = QUALTRICS.answers(landed(extract(QUALTRICS, source, ctx)), source, ctx)
-    assert frame[["response_id", "value_code", "source_column", "value"]].values.tolist() == [
-        ["R_1", "REL-TRUST", "rel-trust", "3"],
-        ["R_1", "REL-COMM", "Comm", "Yes"],
-        ["R_2", "REL-TRUST", "rel-trust", None],
-        ["R_2", "REL-COMM", "Comm", "No"],
+    _, found = read_answers(QUALTRICS, spec(path), ctx)
+    assert [(a["source_row"], a["value_code"], a["source_column"], a["value"]) for a in found] == [
+        (4, "REL-TRUST", "rel-trust", "3"),
+        (4, "REL-COMM", "Comm", "Yes"),
+        (5, "REL-TRUST", "rel-trust", None),
+        (5, "REL-COMM", "Comm", "No"),
     ]
-    assert frame["organisation"].isna().all()
-    assert frame["comment"].isna().all()
+    assert all(a["organisation"] is None and a["comment"] is None for a in found)
+    assert "Other" in ctx.report.columns_not_landed
 
 
 def test_answers_by_breakout_column_key_and_legacy_tag(samples: Path, tmp_path: Path) -> None:
     path = write_export(tmp_path / "synthetic.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS)
-    source = spec(path, questions={"QID36#2": "DEL-QUALITY"})
-    ctx = make_ctx()
-    frame = QUALTRICS.answers(landed(extract(QUALTRICS, source, ctx)), source, ctx)
-    assert frame["value"].tolist() == [None, "B", None]
-    assert set(frame["source_column"]) == {"Q3_2"}
+    _, found = read_answers(QUALTRICS, spec(path, questions={"QID36#2": "DEL-QUALITY"}), make_ctx())
+    assert [a["value"] for a in found] == [None, "B", None]
+    assert {a["source_column"] for a in found} == {"Q3_2"}
     legacy = spec(
         samples / "qualtrics" / "qualtrics_sample_legacy_v1_format.csv",
         questions={"Q1": "REL-TRUST"},
         comments={"Q2": "REL-TRUST"},
     )
-    frame = QUALTRICS.answers(landed(extract(QUALTRICS, legacy, ctx)), legacy, ctx)
-    assert frame[["source_row", "source_column", "value", "comment"]].values.tolist() == [
-        [3, "Q1", "2", "Hello World!"]
+    _, found = read_answers(QUALTRICS, legacy, make_ctx())
+    assert [(a["source_row"], a["source_column"], a["value"], a["comment"]) for a in found] == [
+        (3, "Q1", "2", "Hello World!")
     ]
 
 
@@ -604,24 +642,26 @@ def test_answers_by_breakout_column_key_and_legacy_tag(samples: Path, tmp_path: 
         ({"questions": {"QID36": "REL-TRUST"}}, "matches 2 columns"),
         ({"questions": {"Q9": "REL-TRUST"}}, "no column 'Q9'"),
         ({"questions": {"Q1": "REL-TRUST"}, "organisation_column": "RecipientEmail"}, "personal data"),
+        ({}, "no column maps to a Value Code"),
     ],
 )
 def test_bad_column_options_fail_before_landing(
     tmp_path: Path, options: dict[str, Any], message: str
 ) -> None:
     path = write_export(tmp_path / "synthetic.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS)
-    error = first_item_error(QUALTRICS, spec(path, **options), make_ctx())
+    with pytest.raises(SourceError) as excinfo:
+        QUALTRICS.read(spec(path, **options), make_ctx())  # before any batch exists
+    error = excinfo.value
     assert message in error.message
     assert (error.file, error.row) == ("synthetic.csv", 1)
 
 
 def test_unknown_value_code_in_options_is_a_config_error(tmp_path: Path) -> None:
     path = write_export(tmp_path / "synthetic.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS)
-    source = spec(path, questions={"Q1": "NOPE"})
     with pytest.raises(ConfigError, match="'NOPE' is not a Value Code"):
-        QUALTRICS.answers(
-            {"qualtrics_responses": pd.DataFrame(), "qualtrics_columns": pd.DataFrame()}, source, make_ctx()
-        )
+        QUALTRICS.read(spec(path, questions={"Q1": "NOPE"}), make_ctx())
+    with pytest.raises(ConfigError, match="unknown option 'question'"):
+        QUALTRICS.read(spec(path, question={"Q1": "REL-TRUST"}), make_ctx())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -656,6 +696,8 @@ GOOD_HEAD = (
         ),
         ((GOOD_HEAD + '2024-01-01,R_1,Agree\r\n2024-01-02,R_2,"Agree\r\n').encode(), 5, "never closed"),
         ((GOOD_HEAD + "2024-01-01,R_1,Agree\r\n2024-01-02,R_1,Agree\r\n").encode(), 5, "appears twice"),
+        ((GOOD_HEAD + "2024-01-01,R_1,Agree\r\n2024-01-02,,Agree\r\n").encode(), 5, "response id is blank"),
+        ((GOOD_HEAD + "2024-01-01,R_1,Agree\r\n2024-01-02,R_2").encode(), 5, "cut short"),
         (
             (GOOD_HEAD.replace('"{""ImportId"":""QID1""}"', "QID1") + "2024-01-01,R_1,Agree\r\n").encode(),
             3,
@@ -666,12 +708,13 @@ GOOD_HEAD = (
 def test_unparseable_file_raises_source_error(tmp_path: Path, content: bytes, row: int, message: str) -> None:
     path = tmp_path / "broken export.csv"
     path.write_bytes(content)
-    error = first_item_error(QUALTRICS, spec(path), make_ctx())
+    error = first_batch_error(QUALTRICS, spec(path, questions={"Q1": "REL-TRUST"}), make_ctx())
     assert error.file == "broken export.csv"
     assert error.row == row
     assert message in error.message
     assert str(error).startswith(f"broken export.csv, row {row}")
     assert "\n" not in str(error)
+    assert not {"Caf", "Agree"} & set(re.findall(r"\w+", str(error)))  # never a cell's value
 
 
 def test_duplicate_and_blank_header_names_are_tolerated(tmp_path: Path) -> None:
@@ -683,8 +726,8 @@ def test_duplicate_and_blank_header_names_are_tolerated(tmp_path: Path) -> None:
         ("Q1", "tag only", ""),
     ]
     path = write_export(tmp_path / "dupes.csv", header, [["R_1", "a", "b", "c", "d"]])
-    kept = ["QID1", "QID1~2", "_col4", "Q1"]  # every column stays addressable by its key
-    tables = extract(QUALTRICS, spec(path, keep_columns=kept), make_ctx())
+    kept = ["QID1~2", "_col4", "Q1"]  # every column stays addressable by its key
+    tables = extract(QUALTRICS, spec(path, questions={"QID1": "REL-TRUST"}, keep_columns=kept), make_ctx())
     assert tables["qualtrics_columns"].column("column_key").to_pylist() == [
         "_recordId",
         "QID1",
@@ -724,63 +767,56 @@ def test_csv_long_reads_and_maps_answers(tmp_path: Path) -> None:
     path = write_long(tmp_path / "long.csv", LONG_ROWS)
     source = spec(path, connector="csv_long", key="long")
     ctx = make_ctx()
-    tables = extract(CSV_LONG, source, ctx)
+    tables, found = read_answers(CSV_LONG, source, ctx)
     table = tables["csv_long_answers"]
     assert ctx.report.rows_read == 4
     assert table.num_rows == 4
     assert table.column("source_row").to_pylist() == [2, 3, 4, 6]
     assert "leia@" not in all_text(tables)
     assert "han@" not in all_text(tables)
+    assert ctx.report.pii_columns_removed == ["respondent_id"]
     assert table.column("respondent_key").to_pylist()[0] == ctx.pseudonymise("leia@example.org")
     assert table.column("value_code").to_pylist() == ["REL-TRUST", "REL-COMM", "REL-TRUST", "DEL-QUALITY"]
-    frame = CSV_LONG.answers(landed(tables), source, ctx)
-    assert tuple(frame.columns) == ANSWER_COLUMNS
-    assert frame.iloc[0].to_dict() == {
+    assert found[0] == {
         "source_key": "long",
         "source_file": "long.csv",
         "source_row": 2,
-        "source_column": "level",
-        "response_id": ctx.pseudonymise("leia@example.org"),
         "respondent_key": ctx.pseudonymise("leia@example.org"),
         "organisation": "Acme",
         "role": "Director",
         "value_code": "REL-TRUST",
+        "source_column": "level",
         "value": "4",
         "comment": "Solid\npartner",
     }
-    assert frame["value"].tolist() == ["4", "Agree", None, "2"]
-    assert frame["comment"].tolist()[1:] == [None, None, None]
+    assert [a["value"] for a in found] == ["4", "Agree", None, "2"]
+    assert [a["comment"] for a in found][1:] == [None, None, None]
 
 
 def test_csv_long_lands_out_of_range_levels_for_the_contract_to_quarantine(tmp_path: Path) -> None:
     rows = [
-        ["respondent_id", "organisation", "role", "value_code", "level"],
-        ["u1", "A", "R", "REL-TRUST", " 7 "],
+        ["respondent_id", "organisation", "role", "value_code", "level", "favourite_colour"],
+        ["u1", "A", "R", "REL-TRUST", " 7 ", "teal"],
     ]
-    source = spec(write_long(tmp_path / "long.csv", rows), connector="csv_long")
-    tables = extract(CSV_LONG, source, make_ctx())
+    ctx = make_ctx()
+    tables = extract(CSV_LONG, spec(write_long(tmp_path / "long.csv", rows), connector="csv_long"), ctx)
     assert tables["csv_long_answers"].column("level").to_pylist() == ["7"]
+    assert ctx.report.columns_not_landed == ["favourite_colour"]  # an unknown column stays behind
+    assert "teal" not in all_text(tables)
 
 
-def test_answers_when_nothing_landed(tmp_path: Path) -> None:
-    nothing = pd.DataFrame()  # what the landing returns for a table that does not exist yet
-    source = spec(tmp_path / "long.csv", connector="csv_long")
-    frame = CSV_LONG.answers({"csv_long_answers": nothing}, source, make_ctx())
-    assert tuple(frame.columns) == ANSWER_COLUMNS
-    assert frame.empty
-    with pytest.raises(SourceError, match="no landed columns"):
-        QUALTRICS.answers(
-            {"qualtrics_responses": nothing, "qualtrics_columns": nothing},
-            spec(tmp_path / "x.csv"),
-            make_ctx(),
-        )
+def test_a_delivery_with_no_rows(tmp_path: Path) -> None:
+    header_only = write_long(tmp_path / "long.csv", LONG_ROWS[:1])
+    tables, found = read_answers(CSV_LONG, spec(header_only, connector="csv_long"), make_ctx())
+    assert tables["csv_long_answers"].num_rows == 0
+    assert found == []
     path = write_export(tmp_path / "only-preview.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS[1:2])
-    source = spec(path, questions={"QID16": "REL-TRUST"})
-    tables = extract(QUALTRICS, source, make_ctx())
+    ctx = make_ctx()
+    tables, found = read_answers(QUALTRICS, spec(path, questions={"QID16": "REL-TRUST"}), ctx)
+    assert ctx.report.dropped == {"preview": 1}
     assert tables["qualtrics_responses"].num_rows == 0
-    frame = QUALTRICS.answers(landed(tables), source, make_ctx())
-    assert tuple(frame.columns) == ANSWER_COLUMNS
-    assert frame.empty
+    assert tables["qualtrics_columns"].num_rows == len(SYNTHETIC_HEADER)
+    assert found == []
 
 
 @pytest.mark.parametrize(
@@ -803,8 +839,6 @@ def test_csv_long_delimiters_and_bom(
     ctx = make_ctx()
     table = extract(CSV_LONG, spec(path, connector="csv_long", **options), ctx)["csv_long_answers"]
     assert table.to_pylist()[0] | {"respondent_key": "…"} == {
-        "cycle": 1,
-        "source_key": "survey",
         "source_file": "long.csv",
         "source_row": 2,
         "response_id": "resp-1",
@@ -816,6 +850,12 @@ def test_csv_long_delimiters_and_bom(
         "comment": None,
         "submitted_at": None,
     }
+
+
+def test_csv_long_bad_delimiter_option_is_a_config_error(tmp_path: Path) -> None:
+    path = write_long(tmp_path / "long.csv", LONG_ROWS)
+    with pytest.raises(ConfigError, match=r"source 'survey': options\.delimiter: must be one character"):
+        CSV_LONG.read(spec(path, connector="csv_long", delimiter="||"), make_ctx())
 
 
 @pytest.mark.parametrize(
@@ -860,105 +900,106 @@ def test_csv_long_delimiters_and_bom(
 )
 def test_csv_long_errors(tmp_path: Path, rows: list[list[str]], row: int, column: str, message: str) -> None:
     path = write_long(tmp_path / "long.csv", rows)
-    error = first_item_error(CSV_LONG, spec(path, connector="csv_long"), make_ctx())
+    error = first_batch_error(CSV_LONG, spec(path, connector="csv_long"), make_ctx())
     assert (error.file, error.row, error.column) == ("long.csv", row, column)
     assert message in error.message
 
 
 # --------------------------------------------------------------------------------------------------
-# Real pipelines: merge lands nothing twice
+# Through the pipeline: landed in the lake, modelled into evaluations
 # --------------------------------------------------------------------------------------------------
 
-
-def run_twice(tmp_path: Path, connector: Connector, source: SourceSpec) -> dict[str, pd.DataFrame]:
-    database = tmp_path / "landing.duckdb"
-    pipeline = dlt.pipeline(
-        pipeline_name=f"test_{connector.name}",
-        destination=dlt.destinations.duckdb(str(database)),
-        dataset_name="raw",
-        pipelines_dir=str(tmp_path / "pipelines"),
-    )
-    counts = []
-    for _ in range(2):
-        pipeline.run(connector.resources(source, make_ctx()))
-        with duckdb.connect(str(database), read_only=True) as conn:
-            counts.append(
-                {
-                    t: conn.execute(f"select count(*) from raw.{t}").fetchone()[0]  # type: ignore[index]
-                    for t in connector.landing_tables
-                }
-            )
-    assert counts[0] == counts[1]
-    with duckdb.connect(str(database), read_only=True) as conn:
-        return {
-            t: conn.execute(f"select * from raw.{t} where cycle = 1 and source_key = ?", [source.key]).df()
-            for t in connector.landing_tables
-        }
+LONG_CONFIG = """
+relationship: {key: long-test, name: Long test}
+library: {file: library.csv, key: long-test, name: Long test library, version: "1"}
+parties:
+  - {key: acme, name: Acme, role: client, match: ["Acme*"]}
+  - {key: globex, name: Globex, role: supplier, match: ["Globex"]}
+perspectives: [{key: senior, name: Senior leadership}]
+equivalences: [{role: "*Director", perspective: senior}]
+levels: {"Agree": 4}
+cycles:
+  - number: 1
+    mode: resolve
+    sources: [{key: long, connector: csv_long, path: long.csv}]
+"""
 
 
-def test_qualtrics_pipeline_lands_once_and_answers_from_landing(samples: Path, tmp_path: Path) -> None:
-    source = spec(
-        samples / "qualtrics" / "api_export_beskar_armor_full.csv",
-        questions={"QID16": "REL-TRUST"},
-        comments={"QID22_TEXT": "REL-TRUST"},
-    )
-    frames = run_twice(tmp_path, QUALTRICS, source)
-    assert len(frames["qualtrics_responses"]) == 27
-    assert len(frames["qualtrics_columns"]) == 24
-    assert (
-        "ipAddress" not in frames["qualtrics_responses"].to_json()
-    )  # only in qualtrics_columns' header rows
-    answers = QUALTRICS.answers(frames, source, make_ctx())
-    assert len(answers) == 27
-    assert answers["source_row"].is_monotonic_increasing
-    row = answers.set_index("response_id").loc["R_tGQtOR6lbv4O39D"]
-    assert (row["value"], row["comment"], row["source_column"]) == (
-        "Neither satisfied nor dissatisfied",
-        "🤷🏻‍♀️",
-        "Q16",
-    )
+def test_csv_long_through_the_pipeline_into_the_lake(tmp_path: Path) -> None:
+    folder = tmp_path / "long"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "demo" / "library.csv", folder / "library.csv")
+    (folder / "relationship.yaml").write_text(LONG_CONFIG, encoding="utf-8")
+    rows = [
+        ["respondent_id", "organisation", "role", "value_code", "level", "comment"],
+        ["leia@example.org", "Acme Ltd", "Director", "rel-trust", "4", "Call +44 7700 900123"],
+        ["leia@example.org", "Acme Ltd", "Director", "REL-OPENNESS", "Agree", ""],
+        ["han@example.org", "Globex", "Engineer", "REL-TRUST", "", ""],
+        ["lando@example.org", "Initech", "Director", "REL-TRUST", "5", ""],
+        ["han@example.org", "Globex", "Engineer", "NOT-A-CODE", "2", ""],
+    ]
+    write_long(folder / "long.csv", rows)
+    settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "s"})
+    config = load_config(folder / "relationship.yaml")
 
+    run = run_relationship(config, LocalSteps(settings))
 
-def test_csv_long_pipeline_lands_once(tmp_path: Path) -> None:
-    source = spec(write_long(tmp_path / "long.csv", LONG_ROWS), connector="csv_long", key="long")
-    frames = run_twice(tmp_path, CSV_LONG, source)
-    assert len(frames["csv_long_answers"]) == 4
-    answers = CSV_LONG.answers(frames, source, make_ctx())
-    assert answers["value"].tolist() == ["4", "Agree", None, "2"]
+    (source,) = run.cycles[0].sources
+    assert (source.status, source.rows_read, source.evaluations, source.quarantined) == ("loaded", 5, 3, 2)
+    assert source.reasons == {
+        "organisation matches no party (acme, globex)": 1,
+        "Value Code is not in this cycle's library version": 1,
+    }
+    with pipeline.open_store(settings)() as session:
+        cycle_id = session.scalars(select(Cycle.id).where(Cycle.number == 1)).one()
+        files = committed_files(session, cycle_id)
+        landed = committed_files(session, cycle_id, "landed_csv_long_answers")
+    (evaluations_file,) = files
+    assert evaluations_file.startswith(Partition("long-test", 1, "long").folder(EVALUATIONS) + "/")
+    assert len(landed) == 1
+    evaluations = settings.lake().dataset([evaluations_file]).to_table().to_pylist()
+    key = partial(pseudonym_for, settings, "long-test")
+    assert [
+        (e["respondent_key"], e["party"], e["perspective"], e["value_code"], e["level"], e["blank"], e["comment"],
+         e["source_row"], e["source_column"])
+        for e in evaluations
+    ] == [
+        (key("leia@example.org"), "acme", "senior", "REL-TRUST", 4, False, "Call [phone]", 2, "level"),
+        (key("leia@example.org"), "acme", "senior", "REL-OPENNESS", 4, False, None, 3, "level"),
+        (key("han@example.org"), "globex", None, "REL-TRUST", None, True, None, 4, "level"),
+    ]  # fmt: skip
+    assert settings.lake().dataset(landed).count_rows() == 5  # every row lands; modelling sets some aside
 
 
 # ---------------------------------------------------------------- the demo's exports
 
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO = REPO / "examples" / "demo"
 
 
 @pytest.mark.parametrize("cycle", [1, 2, 3])
 def test_qualtrics_reads_every_demo_export(cycle: int) -> None:
     """Labels (cycles 1 and 3) and numeric recodes (cycle 2) both come through, previews dropped."""
-    from vm_core.config import load_config
-
     config = load_config(DEMO / "relationship.yaml")
     source = config.cycle(cycle).sources[0]
     with source.path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     tags, data = rows[0], rows[3:]
     previews = sum(1 for r in data if r[tags.index("DistributionChannel")] == "preview")
-    ctx = make_ctx([c for codes in source.options["questions"].values() for c in [codes]], cycle=cycle)
+    ctx = make_ctx(list(source.options["questions"].values()), cycle=cycle)
 
-    tables = extract(QUALTRICS, source, ctx)
-    answers = QUALTRICS.answers(landed(tables), source, ctx)
+    tables, found = read_answers(QUALTRICS, source, ctx)
 
     assert ctx.report.rows_read == len(data)
     assert ctx.report.dropped == {"preview": previews}
     assert tables["qualtrics_responses"].num_rows == len(data) - previews
-    assert len(answers) == 16 * (len(data) - previews)
-    values = set(answers["value"].dropna())
+    assert len(found) == 16 * (len(data) - previews)
+    values = {a["value"] for a in found} - {None}
     if cycle == 2:
         assert values <= {"1", "2", "3", "4", "5", "6"}
     else:
         assert "2 - Some way to go" in values
         assert "Not applicable" in values
-    commented = answers.dropna(subset=["comment"])
-    assert set(commented["value_code"]) == {"REL-TRUST", "REL-OPENNESS", "DEL-KPI", "VAL-COMMERCIAL"}
-    assert any("\n" in c for c in commented["comment"])  # multi-line comments survive
-    assert not any("@" in str(v) for v in tables["qualtrics_responses"].to_pandas().to_numpy().ravel())
+    commented = [a for a in found if a["comment"] is not None]
+    assert {a["value_code"] for a in commented} == {"REL-TRUST", "REL-OPENNESS", "DEL-KPI", "VAL-COMMERCIAL"}
+    assert any("\n" in a["comment"] for a in commented)  # multi-line comments survive
+    assert "@" not in all_text(tables)

@@ -10,6 +10,7 @@ import yaml
 from prefect import Flow
 
 from tests.conftest import Store
+from vm_core.orchestration import SourcesFailed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,30 +27,41 @@ def test_every_prefect_yaml_entrypoint_is_a_flow() -> None:
 
 @pytest.mark.flow
 @pytest.mark.store
-def test_run_relationship_flow_scores_every_cycle(
+def test_the_flow_loads_every_good_source_then_fails_for_a_bad_one(
     vm_env: Store, prefect_harness: None, demo_copy: Path
 ) -> None:
     from flows.run_relationship import run_relationship
 
-    demo = demo_copy.parent
-    results = run_relationship(str(demo_copy))
+    # a bad file fails only its source: every other source loads and is scored, the audit runs,
+    # and then the flow run ends Failed with a one-line message
+    export = demo_copy.parent / "responses" / "cycle-2.csv"
+    good = export.read_bytes()
+    export.write_text("not,a,qualtrics,export\r\n", encoding="utf-8")
+    state = run_relationship(str(demo_copy), return_state=True)
 
-    assert [r["cycle"] for r in results] == [1, 2, 3]
-    assert [r["mode"] for r in results] == ["resolve", "solve", "dissolve"]
-    for r in results:
-        (source,) = r["sources"]
-        assert source["status"] == "loaded"
-        assert source["evaluations"] > 0
-        assert source["quarantined"] == 0
-        assert r["scored_cells"] == 16 * 12
+    assert state.is_failed()
+    failed = state.result(raise_on_failure=False)
+    assert isinstance(failed, SourcesFailed)
+    assert str(failed).startswith("1 of 3 sources failed: cycle 2 · diagnostic: cycle-2.csv, row 1: ")
+    assert "\n" not in str(failed)
+    assert str(failed) in (state.message or "")
+    assert [r.mode for r in failed.run.cycles] == ["resolve", "solve", "dissolve"]
+    one, two, three = failed.run.cycles
+    for r in (one, three):
+        (source,) = r.sources
+        assert (source.status, source.quarantined) == ("loaded", 0)
+        assert source.evaluations > 0
+        assert r.scored_cells == 16 * 12
+    assert two.sources[0].status == "failed"
+    assert "cycle-2.csv" in (two.sources[0].error or "")
+    assert two.no_data  # nothing committed: not scored
+    assert failed.run.audited_tables > 0
 
-    # a bad file fails only its source, with one line, and the flow still scores the cycle
-    (demo / "responses" / "cycle-2.csv").write_text("not,a,qualtrics,export\r\n", encoding="utf-8")
-    again = run_relationship(str(demo / "relationship.yaml"), cycles=[2])
-    (source,) = again[0]["sources"]
-    assert source["status"] == "failed"
-    assert "cycle-2.csv" in source["error"]
-    assert again[0]["scored_cells"] == 16 * 12
+    export.write_bytes(good)
+    results = run_relationship(str(demo_copy), cycles=[2])  # Completed: the results come back
+
+    assert [(r["cycle"], r["mode"], r["scored_cells"]) for r in results] == [(2, "solve", 16 * 12)]
+    assert [s["status"] for s in results[0]["sources"]] == ["loaded"]
 
 
 @pytest.mark.flow

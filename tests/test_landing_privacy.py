@@ -1,7 +1,8 @@
-"""What lands, and what is left of it: the allow-list, scrubbed comments, no load copies, retention, forget.
+"""What lands, and what is left of it: the allow-list, scrubbed comments, no stray copies, retention, forget.
 
-Store tests run the real pipeline on the demo's Qualtrics exports, on SQLite + DuckDB landing and on
-PostgreSQL with the landing in the store's own database.
+Store tests run the real pipeline on the demo's Qualtrics exports into the lake (Parquet files under
+VM_HOME), with the store on SQLite and on PostgreSQL. "Nowhere" means: no store table, no file under
+VM_HOME, and no string column of any Parquet file in the lake (compressed, so read with pyarrow).
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -21,13 +26,14 @@ from tests.factories import read_rows, write_rows
 from vm_core import pipeline
 from vm_core.cli import main
 from vm_core.config import load_config
-from vm_core.landing import landing_pipeline, purge_expired
-from vm_core.models import Base, Cycle, Evaluation, Participant, QuarantinedRow, Score
+from vm_core.lake import EVALUATIONS
+from vm_core.landing import collect_garbage, purge_expired
+from vm_core.models import Base, Cycle, LakeFile, QuarantinedRow, Score
+from vm_core.orchestration import LocalSteps, SourcesFailed, run_relationship
 from vm_core.participants import NobodyToForget, forget, pseudonym_for
 from vm_core.scrub import scrub, scrub_counted
 from vm_core.settings import Settings
 
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 KEY = "northwind-contoso"
 NAME_MARKER = "Vellacott"  # surname of everyone in the unmapped "What is your name?" column
 
@@ -92,52 +98,84 @@ def test_retention_setting() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# The pipeline on the demo
+# What is stored: the store's tables, and every Parquet file of the lake
 # --------------------------------------------------------------------------------------------------
 
 
-def _run(store: Store, config_path: Path, cycle: int = 1, **kwargs: Any) -> pipeline.CycleResult:
-    config = load_config(config_path)
-    pipeline.prepare(store.settings, config)
-    return pipeline.run_cycle_locally(store.settings, config, cycle, **kwargs)
+def store_values(settings: Settings) -> set[str]:
+    """Every non-null cell of every store table as text, and every value inside a JSON cell."""
+    found: set[str] = set()
 
+    def keep(value: Any) -> None:
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        text = str(value)
+        found.add(text)
+        if text.startswith("{"):
+            found.update(str(v) for v in json.loads(text).values())
 
-def _landing_tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every landed table, its staging copy included, by (dataset.)table name."""
-    found: dict[str, list[tuple[Any, ...]]] = {}
-    with landing_pipeline(store.settings, KEY).sql_client() as client:
-
-        def dump(prefix: str) -> None:
-            if not client.has_dataset():
-                return
-            tables = client.execute_sql(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                client.dataset_name,
-            )
-            for (table,) in tables or ():
-                rows = client.execute_sql(f"SELECT * FROM {client.make_qualified_table_name(table)}")
-                found[prefix + table] = [tuple(row) for row in rows or ()]
-
-        dump("")
-        with client.with_staging_dataset():
-            dump("staging.")
+    with pipeline.open_store(settings)() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(table.select()):
+                for value in row:
+                    if value is not None:
+                        keep(value)
     return found
 
 
-def _store_text(store: Store) -> str:
-    parts = []
-    with store.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            parts.extend(str(v) for row in conn.execute(table.select()) for v in row if v is not None)
-    return "\n".join(parts)
+def lake_values(root: str | Path) -> set[str]:
+    """Every string cell of every Parquet file under ``root``, committed or not."""
+    found: set[str] = set()
+    for path in Path(root).rglob("*.parquet"):
+        table = pq.read_table(path)
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                found.update(v for v in column.to_pylist() if v is not None)
+    return found
+
+
+def _everything(settings: Settings) -> str:
+    return "\n".join(store_values(settings) | lake_values(settings.lake().root))
 
 
 def _files_holding(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def _committed(settings: Settings, table: str | None = None, cycle: int | None = None) -> dict[str, int]:
+    """Committed lake file -> its rows (as read from the file), optionally of one table and cycle."""
+    query = select(LakeFile.path).join(Cycle, Cycle.id == LakeFile.cycle_id)
+    if table is not None:
+        query = query.where(LakeFile.table_name == table)
+    if cycle is not None:
+        query = query.where(Cycle.number == cycle)
+    with pipeline.open_store(settings)() as session:
+        paths = list(session.scalars(query))
+    lake = settings.lake()
+    return {path: lake.dataset([path]).count_rows() for path in paths}
+
+
+def _committed_rows(settings: Settings, table: str, cycle: int | None = None) -> list[dict[str, Any]]:
+    files = list(_committed(settings, table, cycle))
+    return settings.lake().dataset(files).to_table().to_pylist() if files else []
+
+
+def _run(store: Store, config_path: Path, cycle: int = 1, **kwargs: Any) -> pipeline.CycleResult:
+    """`vm run --cycle N --no-prefect` in this process; a failed source comes back as its result."""
+    try:
+        run = run_relationship(load_config(config_path), LocalSteps(store.settings), [cycle], **kwargs)
+    except SourcesFailed as failed:
+        run = failed.run
+    return run.cycles[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# The pipeline on the demo
+# --------------------------------------------------------------------------------------------------
+
+
 @pytest.mark.store
-def test_an_unmapped_free_text_column_never_reaches_the_store_or_the_landing(
+def test_an_unmapped_free_text_column_never_reaches_the_store_or_the_lake(
     store: Store, demo_copy: Path
 ) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
@@ -153,19 +191,20 @@ def test_an_unmapped_free_text_column_never_reaches_the_store_or_the_landing(
     result = _run(store, demo_copy)
 
     assert result.sources[0].status == "loaded"
-    landed = _landing_tables(store)
-    assert len(landed["qualtrics_responses"]) == result.sources[0].participants
-    landed_text = json.dumps(landed, default=str, ensure_ascii=False)
-    assert NAME_MARKER not in landed_text
-    assert NAME_MARKER not in _store_text(store)
+    assert (
+        len(_committed_rows(store.settings, "landed_qualtrics_responses")) == result.sources[0].participants
+    )
+    assert lake_values(store.settings.lake().root)  # the scan reads the lake
+    assert NAME_MARKER not in _everything(store.settings)
     assert _files_holding(store.settings.home, NAME_MARKER.encode()) == []
     # the column is still listed by name (never a value), marked as not landed
-    (q99,) = [row for row in landed["qualtrics_columns"] if "Q99" in row]
-    assert False in q99
+    (q99,) = [
+        c for c in _committed_rows(store.settings, "landed_qualtrics_columns") if c["export_tag"] == "Q99"
+    ]
+    assert (q99["label"], q99["landed"]) == ("What is your name?", None)
 
 
-@pytest.mark.store
-def test_comments_land_scrubbed(store: Store, demo_copy: Path) -> None:
+def test_comments_land_scrubbed(tmp_path: Path, demo_copy: Path) -> None:
     export = demo_copy.parent / "responses" / "cycle-1.csv"
     rows = read_rows(export)
     comment = rows[0].index("Q17")  # QID17_TEXT: the REL-TRUST comment
@@ -173,38 +212,43 @@ def test_comments_land_scrubbed(store: Store, demo_copy: Path) -> None:
     real = [r for r in rows[3:] if r[status] != "Survey Preview"]
     real[0][comment] = "Ask jane.doe@contoso.example, or call me on +44 7700 900123; see https://intranet/x"
     write_rows(export, rows)
+    settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "s"})
 
-    _run(store, demo_copy)
+    run_relationship(load_config(demo_copy), LocalSteps(settings), [1])
 
-    with store.sessions() as s:
-        comments = s.scalars(select(Evaluation.comment).where(Evaluation.comment.is_not(None))).all()
+    comments = {e["comment"] for e in _committed_rows(settings, EVALUATIONS)}
     assert "Ask [e-mail], or call me on [phone]; see [link]" in comments
-    everything = _store_text(store) + json.dumps(_landing_tables(store), default=str)
+    everything = _everything(settings)
     for raw in ("jane.doe", "7700 900123", "intranet/x"):
         assert raw not in everything
 
 
-@pytest.mark.store
-def test_no_load_package_or_staging_copy_remains(store: Store, demo_copy: Path) -> None:
-    export = demo_copy.parent / "responses" / "cycle-1.csv"
-    response_ids = [r[read_rows(export)[0].index("ResponseId")] for r in read_rows(export)[3:]]
-    _run(store, demo_copy)
-    _run(store, demo_copy, force=True)  # a merge into existing rows goes through the staging tables
+def test_replaced_and_failed_loads_leave_no_file_behind(tmp_path: Path, demo_copy: Path) -> None:
+    settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "s"})
+    config = load_config(demo_copy)
+    run_relationship(config, LocalSteps(settings), [1])
+    first = _committed(settings)
+    run_relationship(config, LocalSteps(settings), [1], force=True)  # a new load replaces the first
+    second = _committed(settings)
+    assert set(first).isdisjoint(second)
+    on_disk = {path for path, _ in settings.lake().files()}
+    assert on_disk == set(first) | set(second)  # replaced files stay a grace period, for readers
+    assert collect_garbage(settings, KEY, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == len(first)
+    assert {path for path, _ in settings.lake().files()} == set(second)
 
-    pipelines = store.settings.home / "pipelines"
-    files = [p for p in pipelines.rglob("*") if p.is_file()]
-    assert files, "dlt keeps its pipeline state there"
-    packages = [p for p in files if "loaded" in p.parts or "normalized" in p.parts or "new" in p.parts]
-    assert packages == []
-    leaked = [p for p in files if any(rid.encode() in p.read_bytes() for rid in response_ids[:50])]
-    assert leaked == []
-    landed = _landing_tables(store)
-    staging = {
-        name: rows for name, rows in landed.items() if name.startswith("staging.") and "_dlt" not in name
-    }
-    assert staging
-    assert all(rows == [] for rows in staging.values())
-    assert len(landed["qualtrics_responses"]) > 0
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    rows = read_rows(export)
+    rows[-1].extend(["surplus", "cells"])  # row longer than the header: fails while the file streams
+    write_rows(export, rows)
+    with pytest.raises(SourcesFailed) as failed:
+        run_relationship(config, LocalSteps(settings), [1])
+    (source,) = failed.value.run.cycles[0].sources
+    assert source.status == "failed"
+    assert f"row {len(rows)}" in (source.error or "")
+    assert "surplus" not in (source.error or "")  # no cell value in the message
+    assert _committed(settings) == second
+    assert {path for path, _ in settings.lake().files()} == set(second)  # the partial files are gone
+    assert not (settings.home / "pipelines").exists()  # no load packages of any kind
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,31 +257,50 @@ def test_no_load_package_or_staging_copy_remains(store: Store, demo_copy: Path) 
 
 
 @pytest.mark.store
-def test_retention_purges_old_loads_only(store: Store, demo_copy: Path) -> None:
+def test_retention_purges_old_landed_files_only(store: Store, demo_copy: Path) -> None:
+    settings = store.settings
     first = _run(store, demo_copy, cycle=1)
     time.sleep(0.05)
     between = dt.datetime.now(dt.UTC)
     time.sleep(0.05)
     _run(store, demo_copy, cycle=2)
-    stored = _store_text(store)
+    before = _committed(settings)
+    old = set(_committed(settings, "landed_qualtrics_responses", 1)) | set(
+        _committed(settings, "landed_qualtrics_columns", 1)
+    )
+    assert len(old) == 2
 
-    purged = purge_expired(store.settings, KEY, days=30, now=between + dt.timedelta(days=30))
+    purged = purge_expired(settings, KEY, days=30, now=between + dt.timedelta(days=30))
 
     assert purged.sources == {(1, "diagnostic")}
-    landed = _landing_tables(store)
-    cycles = {row[0] for name in ("qualtrics_responses", "qualtrics_columns") for row in landed[name]}
-    assert cycles == {2}
     assert purged.rows == first.sources[0].participants + 39  # responses + the file's 39 columns
-    assert "can no longer be re-modelled" in purged.lines(KEY, 30)[1]
-    assert _store_text(store) == stored  # evaluations and scores stay
-    # re-modelling a purged source fails alone instead of erasing what is stored
-    remodel = _run(store, demo_copy, cycle=1, remodel=True)
-    assert remodel.sources[0].status == "failed"
-    assert "nothing of this source is in the landing" in (remodel.sources[0].error or "")
-    with store.sessions() as s:
-        kept = s.scalar(select(func.count()).select_from(Evaluation).join(Cycle).where(Cycle.number == 1))
-    assert kept == first.sources[0].evaluations
-    assert purge_expired(store.settings, KEY, days=30, now=between + dt.timedelta(days=30)).rows == 0
+    assert "can no longer re-model them from the lake" in purged.lines(KEY, 30)[1]
+    after = _committed(settings)
+    assert set(before) - set(after) == old  # only cycle 1's landed files went
+    assert {p: before[p] for p in after} == after  # every other file as it was
+    on_disk = {path for path, _ in settings.lake().files()}
+    assert not old & on_disk
+    assert {p: r for p, r in _committed(settings, EVALUATIONS, 1).items()} == {
+        p: before[p] for p in _committed(settings, EVALUATIONS, 1)
+    }
+    # a changed mapping cannot re-model a purged source from the lake: it needs its file again,
+    # and without the file it fails alone instead of erasing what is stored
+    data = yaml.safe_load(demo_copy.read_text(encoding="utf-8"))
+    data["equivalences"].insert(0, {"party": "contoso", "role": "*Apprentice", "perspective": "front_line"})
+    demo_copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    export = demo_copy.parent / "responses" / "cycle-1.csv"
+    kept = export.read_bytes()
+    export.unlink()
+    missing = _run(store, demo_copy, cycle=1)
+    assert missing.sources[0].status == "failed"
+    assert "cycle-1.csv" in (missing.sources[0].error or "")
+    assert _committed(settings) == after
+    assert len(_committed_rows(settings, EVALUATIONS, 1)) == first.sources[0].evaluations
+    export.write_bytes(kept)
+    again = _run(store, demo_copy, cycle=1)
+    assert (again.sources[0].status, again.sources[0].rows_read) == ("loaded", first.sources[0].rows_read)
+    assert len(_committed(settings, "landed_qualtrics_responses", 1)) == 1
+    assert purge_expired(settings, KEY, days=30, now=between + dt.timedelta(days=30)).rows == 0  # just read
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,11 +319,23 @@ def _all_group_totals(store: Store) -> dict[tuple[int, int], int]:
     return {(number, code): total for number, code, total in rows}
 
 
+def _holding(settings: Settings, pseudonym: str) -> dict[str, int]:
+    """Committed lake file -> rows of the respondent in it (files without them left out)."""
+    lake = settings.lake()
+    found = {}
+    for path in _committed(settings):
+        table = lake.dataset([path]).to_table()
+        if "respondent_key" in table.column_names:
+            rows = table.filter(pc.equal(table.column("respondent_key"), pseudonym)).num_rows
+            if rows:
+                found[path] = rows
+    return found
+
+
 @pytest.mark.store
-def test_forget_erases_one_person_everywhere_and_rescores(
-    vm_env: Store, demo_copy: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_forget_erases_one_person_everywhere_and_rescores(vm_env: Store, demo_copy: Path) -> None:
     store = vm_env
+    settings = store.settings
     responses = demo_copy.parent / "responses"
     one, two = read_rows(responses / "cycle-1.csv"), read_rows(responses / "cycle-2.csv")
     tags = one[0]
@@ -275,17 +350,14 @@ def test_forget_erases_one_person_everywhere_and_rescores(
     write_rows(responses / "cycle-1.csv", one)
     _run(store, demo_copy, cycle=1)
     _run(store, demo_copy, cycle=2)
-    pseudonym = pseudonym_for(store.settings, KEY, address)
+    pseudonym = pseudonym_for(settings, KEY, address)
     before = _all_group_totals(store)
+    files_before = _committed(settings)
+    holding = _holding(settings, pseudonym)
     with store.sessions() as s:
         assert s.scalar(select(func.count()).select_from(QuarantinedRow)) == 2
-        their_evaluations = s.scalar(
-            select(func.count())
-            .select_from(Evaluation)
-            .join(Participant, Participant.id == Evaluation.participant_id)
-            .where(Participant.respondent_key == pseudonym)
-        )
-    assert their_evaluations == 2 * 16 - 1  # cycle 1 less the quarantined answer, and cycle 2
+    # cycle 1 less the quarantined answer, and cycle 2; one landed response in each cycle
+    assert sorted(holding.values()) == [1, 1, 15, 16]
 
     runner = CliRunner()
     done = runner.invoke(main, ["participants", "forget", address.upper(), "--relationship", KEY])
@@ -296,15 +368,18 @@ def test_forget_erases_one_person_everywhere_and_rescores(
     assert "1 participant row, 31 evaluations, 1 quarantined rows, 2 landed rows" in done.output
     assert "re-scored cycles: 1, 2" in done.output
     with store.sessions() as s:
-        assert (
-            s.scalar(
-                select(func.count()).select_from(Participant).where(Participant.respondent_key == pseudonym)
-            )
-            == 0
-        )
         assert s.scalar(select(func.count()).select_from(QuarantinedRow)) == 1  # the other person's
-    assert pseudonym not in _store_text(store)
-    assert pseudonym not in json.dumps(_landing_tables(store), default=str)
+    files_after = _committed(settings)
+    # only the files that held them were rewritten, each less their rows; every other file is as it was
+    assert set(files_before) - set(files_after) == set(holding)
+    assert {p: files_before[p] for p in files_after if p in files_before} == {
+        p: n for p, n in files_after.items() if p in files_before
+    }
+    assert sorted(files_after[p] for p in set(files_after) - set(files_before)) == sorted(
+        files_before[p] - n for p, n in holding.items()
+    )
+    assert _holding(settings, pseudonym) == {}
+    assert pseudonym not in _everything(settings)  # the old files are gone too, not only uncommitted
     after = _all_group_totals(store)
     assert set(after) == set(before)
     dropped = {cell: before[cell] - after[cell] for cell in before}
@@ -316,27 +391,9 @@ def test_forget_erases_one_person_everywhere_and_rescores(
     assert again.exit_code == 1
     assert "nobody to forget" in again.output
     with pytest.raises(NobodyToForget):
-        forget(store.settings, KEY, pseudonym)
+        forget(settings, KEY, pseudonym)
     by_pseudonym = runner.invoke(
         main, ["participants", "forget", "--pseudonym", "xyz", "--relationship", KEY]
     )
     assert by_pseudonym.exit_code == 1
     assert "64 hex digits" in by_pseudonym.output
-
-
-@pytest.mark.store
-def test_a_failed_load_leaves_no_package_behind(store: Store, demo_copy: Path) -> None:
-    export = demo_copy.parent / "responses" / "cycle-1.csv"
-    rows = read_rows(export)
-    rows[-1].extend(["surplus", "cells"])  # row longer than the header: the file fails while extracting
-    write_rows(export, rows)
-    result = _run(store, demo_copy)
-    assert result.sources[0].status == "failed"
-    assert "surplus" not in (result.sources[0].error or "")  # no cell value in the message
-    pipelines = store.settings.home / "pipelines"
-    leftovers = [
-        p
-        for p in pipelines.rglob("*")
-        if p.is_file() and {"new", "normalized", "loaded", "extracted"} & set(p.parts)
-    ]
-    assert leftovers == []

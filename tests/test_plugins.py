@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -78,8 +80,35 @@ def test_register_connectors_rejects_a_non_connector() -> None:
         collect_connectors(pm)
 
 
+RUN_WITH_THE_PLUGIN = """
+import sys
+from vm_core.config import load_config
+from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.plugins import connectors
+from vm_core.settings import Settings
+print(sorted(connectors()))
+settings = Settings.from_env()
+(cycle,) = run_relationship(load_config(sys.argv[1]), LocalSteps(settings)).cycles
+(source,) = cycle.sources
+print(source.status, source.rows_read, source.evaluations, source.quarantined, cycle.scored_cells)
+"""
+CONFIG = """
+relationship: {key: plugged, name: Plugged in}
+library: {file: library.csv, key: plugged, name: Plugged library, version: "1"}
+parties:
+  - {key: acme, name: Acme, role: client, match: ["Acme"]}
+  - {key: globex, name: Globex, role: supplier, match: ["Globex"]}
+perspectives: [{key: senior, name: Senior leadership}]
+equivalences: [{role: "Director", perspective: senior}]
+cycles:
+  - number: 1
+    mode: resolve
+    sources: [{key: answers, connector: example_jsonl, path: answers.jsonl, options: {batch_rows: 2}}]
+"""
+
+
 def test_installed_package_is_discovered_by_entry_point(tmp_path: Path) -> None:
-    """pip-install a tiny third-party connector package and see `vm` find it (and honour the allow-list)."""
+    """pip-install a tiny third-party connector package, see `vm` find it (honouring the allow-list) and run it."""
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -97,13 +126,32 @@ def test_installed_package_is_discovered_by_entry_point(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    probe = "from vm_core.plugins import connectors; print(sorted(connectors()))"
+    folder = tmp_path / "plugged"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "demo" / "library.csv", folder / "library.csv")
+    (folder / "relationship.yaml").write_text(CONFIG, encoding="utf-8")
+    answers = [
+        {"respondent": f"p{i}@example.org", "organisation": org, "role": "Director", "value_code": code,
+         "level": level, "email": f"p{i}@example.org"}
+        for i, org in enumerate(["Acme"] * 5 + ["Globex"] * 5)
+        for code, level in (("REL-TRUST", 4), ("REL-OPENNESS", 9))
+    ]  # fmt: skip
+    (folder / "answers.jsonl").write_text("\n".join(json.dumps(a) for a in answers), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(REPO)])}
+    env |= {"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "plugged"}
     env.pop("VM_LOAD_PLUGINS")
     everything = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", RUN_WITH_THE_PLUGIN, str(folder / "relationship.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
-    assert "example_jsonl" in everything.stdout
+    assert everything.returncode == 0, everything.stderr[-3000:]
+    listed, ran = everything.stdout.splitlines()[-2:]
+    assert "example_jsonl" in listed
+    # 20 answers read and landed; the level 9s are quarantined, the rest evaluated and scored
+    assert ran == f"loaded 20 10 10 {16 * 6}"
+    probe = "from vm_core.plugins import connectors; print(sorted(connectors()))"
     env["VM_LOAD_PLUGINS"] = ""
     none = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert "example_jsonl" not in none.stdout
