@@ -120,6 +120,10 @@ def page(sync_playwright: Any, app_url: str) -> Iterator[Any]:
         try:
             tab = browser.new_page(viewport={"width": 1600, "height": 1000})
             tab.set_default_timeout(TIMEOUT_MS)
+            # the first render reads the store and the scores: slow while the rest of the suite runs
+            from playwright.sync_api import expect
+
+            expect.set_options(timeout=TIMEOUT_MS)
             tab.goto(app_url)
             yield tab
         finally:

@@ -250,6 +250,8 @@ class Cycle(Base):
     scored_state: Mapped[str | None] = mapped_column(String(64))
     #: respondents behind the stored scores (people with a party; None: scored before this was kept)
     participants: Mapped[int | None]
+    #: the scored_state the last anonymity audit found clean (a run re-audits only what changed since)
+    audited_state: Mapped[str | None] = mapped_column(String(64))
 
 
 class InvitedCount(Base):

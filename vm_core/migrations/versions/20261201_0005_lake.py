@@ -4,7 +4,8 @@
 - ``source_load.model_fingerprint`` / ``.plan`` / ``.mapping``: the fingerprint of the mapping a source was
   modelled with, the connector's answer plan and the party and perspective rules themselves, so a changed
   configuration re-models from the lake without the file, and a group removed from it keeps mapping the past.
-- ``cycle.scored_state`` / ``cycle.participants``: what the stored scores were computed from.
+- ``cycle.scored_state`` / ``cycle.participants`` / ``cycle.audited_state``: what the stored scores were
+  computed from, and what the last clean anonymity audit saw.
 
 Evaluations stored in the ``evaluation`` table by earlier versions stay there, unread: their scores stay
 published, and the next ``vm run`` reads each source's file again into the lake (its fingerprint has
@@ -50,10 +51,12 @@ def upgrade() -> None:
     with op.batch_alter_table('cycle', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scored_state', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('participants', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('audited_state', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('cycle', schema=None) as batch_op:
+        batch_op.drop_column('audited_state')
         batch_op.drop_column('participants')
         batch_op.drop_column('scored_state')
     with op.batch_alter_table('source_load', schema=None) as batch_op:
