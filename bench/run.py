@@ -332,7 +332,9 @@ def run_vm(
             self._timed("prepare", super().prepare, config)
 
         def source(self, config: Any, cycle: int, source_key: str, force: bool) -> Any:
-            return self._timed("source (read, land, model, commit)", super().source, config, cycle, source_key, force)
+            return self._timed(
+                "source (read, land, model, commit)", super().source, config, cycle, source_key, force
+            )
 
         def score(self, config: Any, cycle: int, publish_held: bool) -> Any:
             return self._timed("score", super().score, config, cycle, publish_held)

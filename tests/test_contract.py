@@ -63,13 +63,10 @@ def whole_frame(rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
         {**base, **r, "value": r["level"], "level": None if r["level"] is None else int(r["level"])}
         for r in rows
     ]
+    dtypes: dict[str, Any] = {"level": "Int64", "cycle": "int64", "source_row": "int64", "blank": bool}
     frame = pd.DataFrame(
         {
-            name: pd.Series(
-                [r[name] for r in records],
-                dtype="Int64" if name == "level" else "int64" if name in ("cycle", "source_row") else
-                bool if name == "blank" else object,
-            )  # fmt: skip
+            name: pd.Series([r[name] for r in records], dtype=dtypes.get(name, object))
             for name in EVALUATION_COLUMNS
         }
     )
@@ -90,12 +87,9 @@ def whole_frame(rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 def through_modelling(rows: list[dict[str, Any]], tmp_path: Path) -> tuple[list[tuple[int, str]], int]:
     """(source_row, reason) per quarantined answer, and the evaluations written, via modelling.model."""
+    provenance = {"source_file": "answers.csv", "organisation": "Client Ltd", "role": "Director"}
     landed = pa_arrow.Table.from_pylist(
-        [
-            {"source_file": "answers.csv", "response_id": f"R{r['source_row']}", "organisation": "Client Ltd",
-             "role": "Director", **r}
-            for r in rows
-        ]  # fmt: skip
+        [{**provenance, "response_id": f"R{r['source_row']}", **r} for r in rows]
     )
     lake = Lake(str(tmp_path / "lake"))
     with duckdb.connect() as con:
@@ -103,7 +97,13 @@ def through_modelling(rows: list[dict[str, Any]], tmp_path: Path) -> tuple[list[
         modelled = model(con, lake, PLAN, MAPPING, "survey", "evaluations/test.parquet")
     quarantined = modelled.quarantined
     assert quarantined.column_names == list(QUARANTINE_COLUMNS)
-    found = sorted(zip(quarantined.column("source_row").to_pylist(), quarantined.column("reason").to_pylist()))
+    found = sorted(
+        zip(
+            quarantined.column("source_row").to_pylist(),
+            quarantined.column("reason").to_pylist(),
+            strict=True,
+        )
+    )
     assert Counter(r for _, r in found) == modelled.reasons
     return found, modelled.evaluations
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, inspect, text
 from tests.conftest import POSTGRES_URL, REPO, _postgres_available
 from vm_core.db import alembic_config, make_engine, migrate, schema_revisions
 
+
 def _revisions() -> tuple[str, ...]:
     """Every migration revision, oldest first (a new migration is tested without editing this file)."""
     from alembic.script import ScriptDirectory

@@ -525,12 +525,12 @@ def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[in
 
 def _published(session: Session, cycle_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     scores = session.execute(
-        select(*[c for c in Score.__table__.c if c.name not in ("id", "created_at")])  # type: ignore[attr-defined]
+        select(*[c for c in Score.__table__.c if c.name not in ("id", "created_at")])
         .where(Score.cycle_id == cycle_id)
         .order_by(Score.value_code_id, Score.group_kind, Score.group_key)
     ).all()
     tallies = session.execute(
-        select(*[c for c in PublishedTally.__table__.c if c.name != "id"])  # type: ignore[attr-defined]
+        select(*[c for c in PublishedTally.__table__.c if c.name != "id"])
         .where(PublishedTally.cycle_id == cycle_id)
         .order_by(PublishedTally.value_code_id, PublishedTally.party_id, PublishedTally.perspective_id)
     ).all()
