@@ -95,10 +95,17 @@ def test_run_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.flow
-def test_demo_runs_on_a_fresh_folder(tmp_path: Path) -> None:
-    """`vm demo --no-app` from an empty folder: three cycles through the Prefect flow, summary printed."""
+def test_demo_runs_on_a_fresh_folder(tmp_path: Path, prefect_harness: None) -> None:
+    """`vm demo --no-app` from an empty folder: three cycles through the Prefect flow, summary printed.
+
+    The flow reports to the session's Prefect server (``PREFECT_API_URL``, as the README says a
+    deployment would), so the test does not pay for a temporary server of its own.
+    """
+    from prefect.settings import PREFECT_API_URL
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VM_", "PREFECT_"))}
     env["VM_HOME"] = str(tmp_path / "fresh" / ".vm")  # nothing of it exists yet
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     done = subprocess.run(
         [sys.executable, "-m", "vm_core.cli", "demo", "--no-app"],
         cwd=tmp_path,
