@@ -1,7 +1,7 @@
 """The app's only door to ``vm_core``: cached, read-only queries returning plain data.
 
-The store is opened read-only (:func:`vm_core.reader.open_reader`: the app never migrates it)
-and read through the :class:`~vm_core.reader.Scope` of relationships this app may show.
+The store is opened read-only (:func:`vm_core.read.reader.open_reader`: the app never migrates it)
+and read through the :class:`~vm_core.read.reader.Scope` of relationships this app may show.
 The session factory is a cached resource; query results are cached for a minute (bounded),
 keyed by the store's URL and the scope so switching either never serves stale data.
 Pages import the types they draw from here, never from ``vm_core``.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from vm_core import review
-from vm_core.models import LEVEL_COLOURS, LEVELS
-from vm_core.reader import Scope, StoreNotReady, open_reader
-from vm_core.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
+from vm_core.read import review
+from vm_core.read.reader import Scope, StoreNotReady, open_reader
+from vm_core.read.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
 from vm_core.settings import Settings
+from vm_core.store.models import LEVEL_COLOURS, LEVELS
 
 __all__ = [
     "LEVELS",

@@ -1,7 +1,7 @@
 """The review app: routes to the pages and draws the shared sidebar (relationship and cycle).
 
 Run it with ``vm app`` (or ``streamlit run app/streamlit_app.py --server.address 127.0.0.1``: on an
-address nobody set it shows nothing, see ``vm_core.serving``). The chosen
+address nobody set it shows nothing, see ``vm_core.read.serving``). The chosen
 relationship key and cycle number live in ``st.session_state["relationship"]``
 and ``st.session_state["cycle"]``; pages read them and only draw.
 """
@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit import config as streamlit_config
 
 from app import data
-from vm_core.serving import serving_decision
+from vm_core.read.serving import serving_decision
 from vm_core.settings import private_files
 
 private_files()  # the store's -wal/-shm files a reader may create are private too

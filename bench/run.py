@@ -8,7 +8,7 @@ In one process: generate (or reuse) the export with ``bench/generate_export.py``
 (b) pandas: ``read_csv`` → ``melt`` → ``map`` → ``groupby().size()``, as an analyst would;
 (c) vm end to end on the embedded store (fresh ``VM_HOME``; ``--database-url`` for PostgreSQL,
     in a schema of its own): the plan of steps ``vm run --no-prefect`` runs
-    (:func:`vm_core.orchestration.run_relationship`), with sub-steps;
+    (:func:`vm_core.run.orchestration.run_relationship`), with sub-steps;
 (d) a rerun with no new data, the same plan again (the source must come back "unchanged");
 
 and, unless ``--skip-prefect``, the fixed cost of Prefect's temporary server: a trivial
@@ -261,8 +261,8 @@ def pandas_counts(export: Path, manifest: dict[str, Any]) -> dict[tuple[str, str
 
 def instrument(timer: StepTimer) -> None:
     """Time vm's sub-steps where vm_core looks them up (nothing in vm_core is changed)."""
-    from vm_core import evidence, pipeline, scoring
-    from vm_core.plugins import get_connector
+    from vm_core.ingest.plugins import get_connector
+    from vm_core.lake.storage import evidence, pipeline, scoring
 
     timer.wrap(pipeline, "_open", "store: open + migrate")
     timer.wrap(pipeline, "sync_relationship", "prepare: relationship, library import")
@@ -305,7 +305,7 @@ def run_vm(
     database_url: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], Any]:
     from vm_core.config import load_config
-    from vm_core.orchestration import LocalSteps, run_relationship
+    from vm_core.run.orchestration import LocalSteps, run_relationship
     from vm_core.settings import Settings
 
     if home.exists():
@@ -370,8 +370,8 @@ def run_vm(
 
 
 def stored_scores(settings: Any, relationship_key: str) -> Any:
-    from vm_core.pipeline import open_store
-    from vm_core.scores import read_scores
+    from vm_core.read.scores import read_scores
+    from vm_core.run.pipeline import open_store
 
     with open_store(settings)() as session:
         return read_scores(session, relationship_key, 1)
@@ -618,10 +618,7 @@ def main(argv: list[str] | None = None) -> int:
             import pandas  # noqa: F401
 
             import connectors.qualtrics_csv  # noqa: F401
-            import vm_core.orchestration
-            import vm_core.pipeline
-            import vm_core.scores  # noqa: F401
-            from vm_core.plugins import get_connector
+            from vm_core.ingest.plugins import get_connector
 
             get_connector("qualtrics_csv")
         results["imports"] = imports

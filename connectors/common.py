@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from vm_core.connector import SourceSpec
 from vm_core.errors import SourceError
+from vm_core.ingest.connector import SourceSpec
 
-#: The columns every landed answers table starts with (vm_core.connector.ANSWER_TABLE_COLUMNS).
+#: The columns every landed answers table starts with (vm_core.ingest.connector.ANSWER_TABLE_COLUMNS).
 LANDING_FIELDS = (
     pa.field("source_file", pa.string(), nullable=False),
     pa.field("source_row", pa.int64(), nullable=False),

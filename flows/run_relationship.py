@@ -1,6 +1,6 @@
 """Prefect flow: run a relationship's cycles from its configuration file.
 
-Thin by design: the plan of steps is :func:`vm_core.orchestration.run_relationship`, the same
+Thin by design: the plan of steps is :func:`vm_core.run.orchestration.run_relationship`, the same
 one ``vm run --no-prefect`` and the benchmark run; here each step is a Prefect task at the grain
 of its side effect, passing references (config path, cycle number, source key), not data.
 Only reading a source retries: a transient read failure is worth another try, a bad file (a
@@ -20,11 +20,11 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows.deployment import load_runtime_secrets
-from vm_core import pipeline
 from vm_core.config import RelationshipConfig, load_config
 from vm_core.errors import VmError
-from vm_core.orchestration import run_relationship as run_plan
-from vm_core.report import cycle_markdown, publication_notes
+from vm_core.run import pipeline
+from vm_core.run.orchestration import run_relationship as run_plan
+from vm_core.run.report import cycle_markdown, publication_notes
 from vm_core.scoring import ScoreSummary
 from vm_core.settings import Settings, private_files
 
@@ -70,7 +70,7 @@ def score_task(config_path: str, cycle: int, publish_held: bool) -> dict[str, An
 @task(name="audit-anonymity")
 def audit_task(config_path: str, cycles: list[int]) -> int:
     """Raises AnonymityLeak (one line) when a published output could single someone out."""
-    from vm_core.audit import all_clear
+    from vm_core.read.audit import all_clear
 
     tables = pipeline.audit(Settings.from_env(), load_config(config_path), cycles)
     print(f"anonymity audit: {all_clear(tables)}")
@@ -90,7 +90,7 @@ class PrefectSteps:
         self.wait = wait
 
     def lock(self, config: RelationshipConfig) -> AbstractContextManager[None]:
-        from vm_core.locks import relationship_lock
+        from vm_core.store.locks import relationship_lock
 
         return relationship_lock(Settings.from_env().database_url, config.key, wait=self.wait)
 

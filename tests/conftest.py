@@ -22,8 +22,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
-from vm_core.db import make_engine, migrate, session_factory
 from vm_core.settings import Settings
+from vm_core.store.db import make_engine, migrate, session_factory
 
 # Tests never autoload installed plugins, and never phone home.
 os.environ["VM_LOAD_PLUGINS"] = ""

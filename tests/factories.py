@@ -11,7 +11,7 @@ Everything is flushed (ids are set) but nothing is committed: the caller's
 transaction decides.
 
 Evaluations go where production puts them: a small Parquet file in the evaluation lake
-(:mod:`vm_core.lake`), made visible by its ``lake_file`` row in the caller's transaction.
+(:mod:`vm_core.lake.storage`), made visible by its ``lake_file`` row in the caller's transaction.
 The ``store`` fixture points the factories at its lake (:func:`use_lake`); score with
 ``score_cycle(session, cycle.id, counts(session, cycle))``.
 """
@@ -31,10 +31,10 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vm_core.evidence import CycleCounts, cycle_counts
-from vm_core.lake import EVALUATIONS, Lake, Partition, new_load_id
-from vm_core.modelling import EVALUATION_SCHEMA
-from vm_core.models import (
+from vm_core.ingest.modelling import EVALUATION_SCHEMA
+from vm_core.lake.evidence import CycleCounts, cycle_counts
+from vm_core.lake.storage import EVALUATIONS, Lake, Partition, new_load_id
+from vm_core.store.models import (
     LEVEL_COLOURS,
     LEVELS,
     Cycle,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vm_core.anonymity import (
+from vm_core.scoring.anonymity import (
     ALL,
     Atom,
     Group,
@@ -196,7 +196,7 @@ def test_derivation_reads_like_arithmetic() -> None:
 def test_large_tables_use_the_integer_program_and_agree_with_enumeration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import vm_core.anonymity as engine
+    import vm_core.scoring.anonymity as engine
 
     table = HeatmapTable(("a", "b", "c"), ("x", "y", "z"))
     rng = np.random.default_rng(7)

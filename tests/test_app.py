@@ -18,11 +18,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import BLANK, Answer, add_respondents, counts, seed_world, use_lake
-from vm_core import review
-from vm_core.db import make_engine, migrate, schema_revisions, session_factory, transaction
-from vm_core.scores import read_scores
+from vm_core.read import review
+from vm_core.read.scores import read_scores
 from vm_core.scoring import score_cycle
 from vm_core.settings import Settings
+from vm_core.store.db import make_engine, migrate, schema_revisions, session_factory, transaction
 
 APP = Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"
 PAGES = ("app_pages/heatmap.py", "app_pages/value_code.py")

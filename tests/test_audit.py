@@ -22,11 +22,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Store
 from tests.factories import add_respondents, counts, current_lake, seed_world
-from vm_core.anonymity import HeatmapTable
-from vm_core.audit import audit_anonymity
-from vm_core.cli import main
-from vm_core.models import Cycle, Party, PublishedTally, Score, ValueCode
-from vm_core.scores import read_scores
+from vm_cli.main import main
+from vm_core.read.audit import audit_anonymity
+from vm_core.read.scores import read_scores
 from vm_core.scoring import (
     atom_tallies,
     consensus,
@@ -35,6 +33,8 @@ from vm_core.scoring import (
     relationship_table,
     score_cycle,
 )
+from vm_core.scoring.anonymity import HeatmapTable
+from vm_core.store.models import Cycle, Party, PublishedTally, Score, ValueCode
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN_NUMBERS = ("n", "n_no_level", "n_blank", "l1", "l2", "l3", "l4", "l5", "mean", "consensus")
@@ -245,7 +245,7 @@ class _LateWorld:
     """Just enough of tests.factories.World to add respondents to a demo cycle."""
 
     def __init__(self, session: Session, cycle: Cycle, party_id: int, perspective_id: int):
-        from vm_core.models import Perspective, Relationship
+        from vm_core.store.models import Perspective, Relationship
 
         self.relationship = session.get(Relationship, cycle.relationship_id)
         self.cycle = cycle

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from vm_core.cli import app_command
+from vm_cli.main import app_command
 from vm_core.config import load_config
-from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
 
 pytestmark = pytest.mark.browser

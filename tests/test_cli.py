@@ -15,14 +15,14 @@ import yaml
 from click.testing import CliRunner
 
 from tests.conftest import Store
-from vm_core.cli import DEMO_CONFIG, main
+from vm_cli.main import DEMO_CONFIG, main
 from vm_core.scoring import SCORE_COLUMNS
 
 
 def test_help_imports_nothing_heavy() -> None:
     """`vm --help` must answer instantly: the CLI module may not import the data stack."""
     probe = (
-        "import sys, vm_core.cli; heavy = [m for m in ('prefect', 'dlt', 'pandas', 'sqlalchemy', "
+        "import sys, vm_cli.main; heavy = [m for m in ('prefect', 'dlt', 'pandas', 'sqlalchemy', "
         "'streamlit', 'duckdb', 'pandera') if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
@@ -41,7 +41,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 def test_init_scaffolds_a_configuration_that_loads(tmp_path: Path) -> None:
     from vm_core.config import load_config
-    from vm_core.library import parse_library
+    from vm_core.store.library import parse_library
 
     result = CliRunner().invoke(main, ["init", str(tmp_path / "acme"), "--key", "acme"])
     assert result.exit_code == 0, result.output
@@ -107,7 +107,7 @@ def test_demo_runs_on_a_fresh_folder(tmp_path: Path, prefect_harness: None) -> N
     env["VM_HOME"] = str(tmp_path / "fresh" / ".vm")  # nothing of it exists yet
     env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     done = subprocess.run(
-        [sys.executable, "-m", "vm_core.cli", "demo", "--no-app"],
+        [sys.executable, "-m", "vm_cli.main", "demo", "--no-app"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from vm_core import pipeline
 from vm_core.config import load_config
-from vm_core.evidence import cycle_counts
-from vm_core.models import Cycle
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.scores import read_scores
+from vm_core.lake.evidence import cycle_counts
+from vm_core.read.scores import read_scores
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
+from vm_core.store.models import Cycle
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo" / "relationship.yaml"
@@ -24,7 +24,7 @@ DEMO = REPO / "examples" / "demo" / "relationship.yaml"
 WRITER = """
 import sys
 from vm_core.config import load_config
-from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
 settings, config = Settings.from_env(), load_config(sys.argv[1])
 for _ in range(int(sys.argv[2])):

@@ -10,7 +10,7 @@ import yaml
 
 from vm_core.config import load_config
 from vm_core.errors import ConfigError
-from vm_core.mapping import (
+from vm_core.ingest.mapping import (
     BLANK,
     UNRECOGNISED,
     LevelParser,

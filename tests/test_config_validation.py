@@ -12,14 +12,14 @@ import yaml
 from sqlalchemy import func, select
 
 from tests.conftest import Store
-from vm_core import pipeline
 from vm_core.config import check_value_codes, load_config
-from vm_core.connector import SourceSpec
 from vm_core.errors import ConfigError
-from vm_core.library import import_library, parse_library
-from vm_core.models import InvitedCount, LakeFile, Party, Perspective, Relationship, Score
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.relationships import active_parties, active_perspectives
+from vm_core.ingest.connector import SourceSpec
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.store.library import import_library, parse_library
+from vm_core.store.models import InvitedCount, LakeFile, Party, Perspective, Relationship, Score
+from vm_core.store.relationships import active_parties, active_perspectives
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "relationship.yaml"
 

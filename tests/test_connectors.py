@@ -23,9 +23,9 @@ from sqlalchemy import select
 from connectors.csv_long import CsvLongConnector
 from connectors.qualtrics_csv import QualtricsCsvConnector
 from tests.conftest import REPO
-from vm_core import pipeline
 from vm_core.config import load_config
-from vm_core.connector import (
+from vm_core.errors import ConfigError, SourceError
+from vm_core.ingest.connector import (
     ANSWER_TABLE_COLUMNS,
     AnswerPlan,
     Connector,
@@ -33,15 +33,15 @@ from vm_core.connector import (
     Delivery,
     SourceSpec,
 )
-from vm_core.errors import ConfigError, SourceError
-from vm_core.evidence import committed_files
-from vm_core.lake import EVALUATIONS, Partition
-from vm_core.modelling import answers_view
-from vm_core.models import Cycle
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.participants import pseudonym_for
-from vm_core.plugins import collect_connectors, make_plugin_manager
+from vm_core.ingest.modelling import answers_view
+from vm_core.ingest.plugins import collect_connectors, make_plugin_manager
+from vm_core.lake.evidence import committed_files
+from vm_core.lake.storage import EVALUATIONS, Partition
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.run.participants import pseudonym_for
 from vm_core.settings import Settings
+from vm_core.store.models import Cycle
 
 QUALTRICS = QualtricsCsvConnector()
 CSV_LONG = CsvLongConnector()

@@ -1,8 +1,8 @@
 """The evaluation contract: the SQL checks modelling runs give pandera's verdict, row for row.
 
-``vm_core.contract.SCHEMA`` (a pandera model) says what an evaluation is. Modelling does not run
+``vm_core.ingest.contract.SCHEMA`` (a pandera model) says what an evaluation is. Modelling does not run
 pandera over millions of rows; it applies the contract as vectorised checks in DuckDB
-(``vm_core.modelling.checked_view``). Here the same answers go both ways — through
+(``vm_core.ingest.modelling.checked_view``). Here the same answers go both ways — through
 ``modelling.model`` from landed rows, and through one lazy pandera validation of the equivalent
 evaluation frame (:func:`whole_frame`) — and must quarantine the same rows for the same reasons.
 """
@@ -19,11 +19,11 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pytest
 
-from vm_core.connector import AnswerPlan
-from vm_core.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, SCHEMA
-from vm_core.lake import Lake
-from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
-from vm_core.modelling import Mapping, model
+from vm_core.ingest.connector import AnswerPlan
+from vm_core.ingest.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, SCHEMA
+from vm_core.ingest.mapping import LevelParser, PartyRule, PerspectiveRule
+from vm_core.ingest.modelling import Mapping, model
+from vm_core.lake.storage import Lake
 
 KEY = "a" * 64
 OTHER_KEY = "b" * 64

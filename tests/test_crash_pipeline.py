@@ -26,15 +26,15 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.factories import read_rows, write_rows
-from vm_core import pipeline
-from vm_core.cli import QUIET_DEFAULTS, main
+from vm_cli.main import QUIET_DEFAULTS, main
 from vm_core.config import load_config
-from vm_core.lake import EVALUATIONS
-from vm_core.landing import collect_garbage
-from vm_core.models import LakeFile, SourceLoad
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.scores import read_scores
+from vm_core.lake.storage import EVALUATIONS
+from vm_core.lake.upkeep import collect_garbage
+from vm_core.read.scores import read_scores
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
+from vm_core.store.models import LakeFile, SourceLoad
 
 REPO = Path(__file__).resolve().parent.parent
 EXPORT = REPO / "tests" / "fixtures" / "golden" / "export_300x8"
@@ -240,7 +240,7 @@ def killed(clean: Clean, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple
         else:
             config = _relationship(folder, first)
         process = subprocess.Popen(
-            [sys.executable, "-m", "vm_core.cli", "run", str(config), "--no-prefect", "--publish-held"],
+            [sys.executable, "-m", "vm_cli.main", "run", str(config), "--no-prefect", "--publish-held"],
             cwd=folder,
             env=_env(home, VM_KILL_AT=point),
             stdout=subprocess.PIPE,
@@ -308,7 +308,7 @@ WRITER = """
 import os, shutil, sys
 from pathlib import Path
 from vm_core.config import load_config
-from vm_core.orchestration import LocalSteps, run_relationship
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
 
 folder, loads = Path(sys.argv[1]), int(sys.argv[2])

@@ -21,7 +21,7 @@ from alembic import command
 from sqlalchemy import Engine, inspect, text
 
 from tests.conftest import POSTGRES_URL, REPO, _postgres_available
-from vm_core.db import alembic_config, make_engine, migrate, schema_revisions
+from vm_core.store.db import alembic_config, make_engine, migrate, schema_revisions
 
 
 def _revisions() -> tuple[str, ...]:
@@ -36,7 +36,7 @@ REVISIONS = _revisions()
 
 MIGRATE = """
 import sys
-from vm_core.db import make_engine, migrate
+from vm_core.store.db import make_engine, migrate
 migrate(make_engine(sys.argv[1]))
 print("migrated", flush=True)
 """
@@ -57,8 +57,8 @@ def reached(name):
             time.sleep(0.02)
         time.sleep(0.5)
 failpoints.reached = reached
-import alembic.command, vm_core.models  # imported before the race starts
-from vm_core.db import make_engine, migrate
+import alembic.command, vm_core.store.models  # imported before the race starts
+from vm_core.store.db import make_engine, migrate
 engine = make_engine(url)
 if pause_at == "-":
     event.listen(engine, "before_cursor_execute", lambda *_: open(go_file, "a").close())

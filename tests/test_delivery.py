@@ -28,16 +28,16 @@ from sqlalchemy import func, select
 from connectors.qualtrics_csv.settings import RESPONSES_TABLE
 from tests.conftest import Store
 from tests.factories import read_rows, write_rows
-from vm_core import pipeline
-from vm_core.cli import QUIET_DEFAULTS, main
+from vm_cli.main import QUIET_DEFAULTS, main
 from vm_core.config import load_config
-from vm_core.lake import EVALUATIONS
-from vm_core.landing import collect_garbage
-from vm_core.models import LakeFile, QuarantinedRow, Score, SourceLoad
-from vm_core.orchestration import LocalSteps, RunResult, SourcesFailed, run_relationship
-from vm_core.pipeline import SourceStatus
-from vm_core.scores import format_scores, read_scores
+from vm_core.lake.storage import EVALUATIONS
+from vm_core.lake.upkeep import collect_garbage
+from vm_core.read.scores import format_scores, read_scores
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, RunResult, SourcesFailed, run_relationship
+from vm_core.run.pipeline import SourceStatus
 from vm_core.settings import Settings
+from vm_core.store.models import LakeFile, QuarantinedRow, Score, SourceLoad
 
 REPO = Path(__file__).resolve().parent.parent
 EXPORT = REPO / "tests" / "fixtures" / "golden" / "export_300x8"

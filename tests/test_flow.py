@@ -10,7 +10,7 @@ import yaml
 from prefect import Flow
 
 from tests.conftest import Store
-from vm_core.orchestration import SourcesFailed
+from vm_core.run.orchestration import SourcesFailed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,8 +73,8 @@ def test_a_flow_run_whose_audit_finds_a_leak_fails(
 
     from flows.run_relationship import run_relationship
     from tests.test_audit import show_groups_as_the_old_rule_did
-    from vm_core.audit import AnonymityLeak
-    from vm_core.models import Cycle, ValueCode
+    from vm_core.read.audit import AnonymityLeak
+    from vm_core.store.models import Cycle, ValueCode
 
     run_relationship(str(demo_copy), cycles=[1])  # the audit passes: no exception
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from vm_core import pipeline
 from vm_core.config import load_config
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.scores import read_scores
+from vm_core.read.scores import read_scores
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.settings import Settings
 
 GOLDEN = REPO / "tests" / "fixtures" / "golden"

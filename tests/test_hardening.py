@@ -28,13 +28,13 @@ from sqlalchemy import select
 
 from tests.conftest import Store
 from vm_core.config import load_config
-from vm_core.doctor import diagnose, is_healthy
 from vm_core.errors import ConfigError
 from vm_core.keys import VALUE_CODE_IDENTIFIER
-from vm_core.models import Relationship
-from vm_core.relationships import sync_relationship
-from vm_core.serving import is_loopback, serving_decision
+from vm_core.read.serving import is_loopback, serving_decision
+from vm_core.run.doctor import diagnose, is_healthy
 from vm_core.settings import SecretError, Settings
+from vm_core.store.models import Relationship
+from vm_core.store.relationships import sync_relationship
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo" / "relationship.yaml"

@@ -24,21 +24,21 @@ from moto import server as moto_server
 from sqlalchemy import select
 
 from tests.test_golden_scores import CASES, assert_golden_scores
-from vm_core import pipeline
 from vm_core.config import load_config
-from vm_core.evidence import evaluations_relation
+from vm_core.ingest.modelling import EVALUATION_SCHEMA
 from vm_core.keys import storage_name
-from vm_core.lake import EVALUATIONS, Lake, LakeError, connect
-from vm_core.landing import collect_garbage
-from vm_core.modelling import EVALUATION_SCHEMA
-from vm_core.models import Cycle, LakeFile
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.participants import forget
-from vm_core.pipeline import SourceStatus
+from vm_core.lake.evidence import evaluations_relation
+from vm_core.lake.storage import EVALUATIONS, Lake, LakeError, connect
+from vm_core.lake.upkeep import collect_garbage
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.run.participants import forget
+from vm_core.run.pipeline import SourceStatus
 from vm_core.settings import Settings
+from vm_core.store.models import Cycle, LakeFile
 
 PREFIX = "lake"
-#: <table>/relationship=<key>/cycle=<n>/source=<key>/<load id>-<part>.parquet (vm_core.lake)
+#: <table>/relationship=<key>/cycle=<n>/source=<key>/<load id>-<part>.parquet (vm_core.lake.storage)
 LAYOUT = re.compile(
     r"(?P<table>evaluations|landed_\w+)/relationship=(?P<relationship>[\w-]+)/cycle=(?P<cycle>\d+)"
     r"/source=(?P<source>[\w-]+)/\d{8}T\d{6}-[0-9a-f]{12}-\d+\.parquet"

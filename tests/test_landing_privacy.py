@@ -23,16 +23,16 @@ from sqlalchemy import func, select
 
 from tests.conftest import Store
 from tests.factories import read_rows, write_rows
-from vm_core import pipeline
-from vm_core.cli import main
+from vm_cli.main import main
 from vm_core.config import load_config
-from vm_core.lake import EVALUATIONS
-from vm_core.landing import collect_garbage, purge_expired
-from vm_core.models import Base, Cycle, LakeFile, QuarantinedRow, Score
-from vm_core.orchestration import LocalSteps, SourcesFailed, run_relationship
-from vm_core.participants import NobodyToForget, forget, pseudonym_for
-from vm_core.scrub import scrub, scrub_counted
+from vm_core.ingest.scrub import scrub, scrub_counted
+from vm_core.lake.storage import EVALUATIONS
+from vm_core.lake.upkeep import collect_garbage, purge_expired
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, SourcesFailed, run_relationship
+from vm_core.run.participants import NobodyToForget, forget, pseudonym_for
 from vm_core.settings import Settings
+from vm_core.store.models import Base, Cycle, LakeFile, QuarantinedRow, Score
 
 KEY = "northwind-contoso"
 NAME_MARKER = "Vellacott"  # surname of everyone in the unmapped "What is your name?" column

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Store
 from vm_core.errors import SourceError, VmError
-from vm_core.library import (
+from vm_core.store.library import (
     DEFAULT_LEVEL_LABELS,
     EXPORT_COLUMNS,
     LibraryError,
@@ -27,7 +27,7 @@ from vm_core.library import (
     normalise_text,
     parse_library,
 )
-from vm_core.models import (
+from vm_core.store.models import (
     LEVEL_COLOURS,
     Library,
     LibraryVersion,

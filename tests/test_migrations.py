@@ -12,12 +12,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
 from tests.conftest import Store
-from vm_core.db import alembic_config
-from vm_core.models import Base
+from vm_core.store.db import alembic_config
+from vm_core.store.models import Base
 
 
 def test_there_is_one_migration_head(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vm_core.db import make_engine
+    from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
     assert len(script.get_heads()) == 1
@@ -32,7 +32,7 @@ def test_models_and_migrations_agree(store: Store) -> None:
 
 @pytest.mark.store
 def test_migrating_twice_is_harmless(store: Store) -> None:
-    from vm_core.db import migrate
+    from vm_core.store.db import migrate
 
     migrate(store.engine)
     head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
@@ -64,7 +64,7 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     from sqlalchemy import text
 
     from tests.factories import add_participants, seed_world
-    from vm_core.db import make_engine, session_factory
+    from vm_core.store.db import make_engine, session_factory
 
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     command.upgrade(alembic_config(engine), "0001")
@@ -95,7 +95,7 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
 
 
 def test_the_newest_head_is_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from vm_core.db import make_engine
+    from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
     assert script.get_current_head() == "0005"
@@ -113,7 +113,7 @@ def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
     from sqlalchemy import inspect, text
 
     from tests.factories import seed_world
-    from vm_core.models import LakeFile, SourceLoad
+    from vm_core.store.models import LakeFile, SourceLoad
 
     with store.sessions() as s, s.begin():
         world = seed_world(s)

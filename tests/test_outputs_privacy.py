@@ -24,19 +24,19 @@ from sqlalchemy import select
 
 from tests.conftest import Store
 from tests.factories import read_rows, write_rows
-from vm_core.cli import REVEAL_WARNING, main
+from vm_cli.main import REVEAL_WARNING, main
 from vm_core.config import load_config
-from vm_core.connector import AnswerPlan
-from vm_core.evidence import committed_files, evaluations_relation
-from vm_core.lake import Lake
-from vm_core.mapping import LevelParser, PartyRule, PerspectiveRule
-from vm_core.modelling import Mapping, model
-from vm_core.models import Cycle, QuarantinedRow
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.pipeline import CycleResult, SourceStatus
-from vm_core.quarantine import mask_reason, mask_value
-from vm_core.report import cycle_lines, cycle_markdown
-from vm_core.roles import NO_ROLE, summarise_unmapped
+from vm_core.ingest.connector import AnswerPlan
+from vm_core.ingest.mapping import LevelParser, PartyRule, PerspectiveRule
+from vm_core.ingest.modelling import Mapping, model
+from vm_core.lake.evidence import committed_files, evaluations_relation
+from vm_core.lake.storage import Lake
+from vm_core.read.quarantine import mask_reason, mask_value
+from vm_core.read.roles import NO_ROLE, summarise_unmapped
+from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.run.pipeline import CycleResult, SourceStatus
+from vm_core.run.report import cycle_lines, cycle_markdown
+from vm_core.store.models import Cycle, QuarantinedRow
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 EMAIL_ANSWER = "jane.doe@contoso.example"  # 24 characters

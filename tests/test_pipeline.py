@@ -21,15 +21,15 @@ from sqlalchemy import func, select
 from tests.conftest import REPO, Store
 from tests.factories import read_rows, write_rows
 from tests.test_landing_privacy import lake_values, store_values
-from vm_core import pipeline
 from vm_core.config import load_config
 from vm_core.errors import SourceError
-from vm_core.evidence import committed_files
-from vm_core.lake import EVALUATIONS
-from vm_core.models import Cycle, LakeFile, QuarantinedRow, Score
-from vm_core.orchestration import LocalSteps, SourcesFailed, run_relationship
-from vm_core.pipeline import CycleResult, SourceStatus
+from vm_core.lake.evidence import committed_files
+from vm_core.lake.storage import EVALUATIONS
+from vm_core.run import pipeline
+from vm_core.run.orchestration import LocalSteps, SourcesFailed, run_relationship
+from vm_core.run.pipeline import CycleResult, SourceStatus
 from vm_core.settings import Settings
+from vm_core.store.models import Cycle, LakeFile, QuarantinedRow, Score
 
 KEY = "northwind-contoso"
 RESPONSES = "qualtrics_responses"

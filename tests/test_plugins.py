@@ -13,8 +13,9 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from vm_core import hookimpl, hookspecs
-from vm_core.plugins import DEFAULT_PLUGINS, collect_connectors, make_plugin_manager
+from vm_core import hookimpl
+from vm_core.ingest import hookspecs
+from vm_core.ingest.plugins import DEFAULT_PLUGINS, collect_connectors, make_plugin_manager
 
 REPO = Path(__file__).resolve().parent.parent
 HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "vm_spec")]
@@ -83,8 +84,8 @@ def test_register_connectors_rejects_a_non_connector() -> None:
 RUN_WITH_THE_PLUGIN = """
 import sys
 from vm_core.config import load_config
-from vm_core.orchestration import LocalSteps, run_relationship
-from vm_core.plugins import connectors
+from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.ingest.plugins import connectors
 from vm_core.settings import Settings
 print(sorted(connectors()))
 settings = Settings.from_env()
@@ -151,7 +152,7 @@ def test_installed_package_is_discovered_by_entry_point(tmp_path: Path) -> None:
     assert "example_jsonl" in listed
     # 20 answers read and landed; the level 9s are quarantined, the rest evaluated and scored
     assert ran == f"loaded 20 10 10 {16 * 6}"
-    probe = "from vm_core.plugins import connectors; print(sorted(connectors()))"
+    probe = "from vm_core.ingest.plugins import connectors; print(sorted(connectors()))"
     env["VM_LOAD_PLUGINS"] = ""
     none = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert "example_jsonl" not in none.stdout

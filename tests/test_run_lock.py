@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import POSTGRES_URL, REPO, _postgres_available
-from vm_core.db import make_engine
 from vm_core.errors import VmError
-from vm_core.locks import RunInProgress, relationship_lock
+from vm_core.store.db import make_engine
+from vm_core.store.locks import RunInProgress, relationship_lock
 
 KEY = "northwind-contoso"
 REFUSED = re.compile(
@@ -30,7 +30,7 @@ REFUSED = re.compile(
 
 HOLDER = """
 import sys, time
-from vm_core.locks import relationship_lock
+from vm_core.store.locks import relationship_lock
 with relationship_lock(sys.argv[1], sys.argv[2]):
     print("locked", flush=True)
     time.sleep(60)

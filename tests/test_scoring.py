@@ -22,11 +22,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Store
 from tests.factories import BLANK, World, add_respondents, counts, current_lake, seed_cycle, seed_world
-from vm_core.audit import audit_anonymity
-from vm_core.models import Cycle, PublishedTally, Relationship, Score
-from vm_core.scores import FRAME_COLUMNS, format_scores, read_scores
+from vm_core.read.audit import audit_anonymity
+from vm_core.read.scores import FRAME_COLUMNS, format_scores, read_scores
 from vm_core.scoring import (
-    MIN_GROUP_SIZE_FLOOR,
     SCORE_COLUMNS,
     AgreementRule,
     consensus,
@@ -34,6 +32,7 @@ from vm_core.scoring import (
     mean_level,
     score_cycle,
 )
+from vm_core.store.models import MIN_GROUP_SIZE_FLOOR, Cycle, PublishedTally, Relationship, Score
 
 # ---------------------------------------------------------------- consensus
 
@@ -205,7 +204,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, list[int]]] = {
     ("VC2", "all"): (30, 5, [1, 3, 7, 8, 11]),
 }
 
-# With the default minimum 5 (vm_core.anonymity.suppress: primary, then the cheapest complementary
+# With the default minimum 5 (vm_core.scoring.anonymity.suppress: primary, then the cheapest complementary
 # groups that leave no union of hidden atoms under 5 derivable):
 #  VC1 primary: client/frontline (n 4). "all − senior − middle − frontline" would be the ONE unmapped
 #      client respondent's level [1,0,0,0,0]: the cross-party frontline (9) goes — the cheapest kind.

@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from vm_core.connector import Connector, SourceSpec
 from vm_core.errors import ConfigError
+from vm_core.ingest.connector import Connector, SourceSpec
 from vm_core.keys import PARTY_KEY, PERSPECTIVE_KEY, RELATIONSHIP_KEY, SOURCE_KEY, KeyRule
-from vm_core.models import CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
+from vm_core.store.models import CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
 
 TOP_KEYS = ("relationship", "library", "parties", "perspectives", "equivalences", "levels", "cycles")
 RELATIONSHIP_KEYS = ("key", "name", "min_group_size", "agreement")
@@ -260,7 +260,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
             raise ConfigError(f"{file}: levels.{text}: must be a level 1-5 or null (no level), not {level!r}")
         levels[str(text)] = level
 
-    from vm_core.plugins import connectors  # imports every connector: only when a file is loaded
+    from vm_core.ingest.plugins import connectors  # imports every connector: only when a file is loaded
 
     available = connectors()
     cycles = []
@@ -304,7 +304,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
     )
     if library.file is not None and library.file.is_file():
         # a missing file is reported where it is needed (importing the library); a broken one here
-        from vm_core.library import parse_library
+        from vm_core.store.library import parse_library
 
         check_value_codes(config, {library.version: set(parse_library(library.file).identifiers)})
     return config
@@ -420,7 +420,7 @@ def check_value_codes(
     version is not given are not checked. Identifiers match as the connectors match them
     (ignoring case and surrounding spaces). Raises :class:`ConfigError` naming the file and key path.
     """
-    from vm_core.plugins import connectors
+    from vm_core.ingest.plugins import connectors
 
     available = connectors()
     for cycle in config.cycles:

@@ -18,7 +18,7 @@ failpoint goes to stderr, so a test failure shows where the process died.
 Failpoints in vm:
 
 - ``migrate.<revision>``: after each Alembic revision is applied, before the migration commits
-  (``vm_core/migrations/env.py``).
+  (``vm_core/store/migrations/env.py``).
 """
 
 from __future__ import annotations

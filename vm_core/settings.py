@@ -2,7 +2,7 @@
 
 ``VM_HOME``          folder for the embedded store, landing data and the secret (default ``./.vm``)
 ``VM_DATABASE_URL``  SQLAlchemy URL of the domain store (default: SQLite file in VM_HOME)
-``VM_LAKE_URL``      where the evaluation lake lives (vm_core.lake): a folder, or an object-store URL
+``VM_LAKE_URL``      where the evaluation lake lives (vm_core.lake.storage): a folder, or an object-store URL
                      such as ``s3://bucket/prefix``. Default: ``VM_HOME/lake``.
 ``VM_LAKE_GRACE_SECONDS`` how long a replaced lake file stays for readers that listed it (default 600)
 ``VM_LANDING``       where dlt lands raw data of API connectors: ``duckdb`` (a file in VM_HOME) or
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from vm_core.errors import VmError
 
 if TYPE_CHECKING:
-    from vm_core.lake import Lake
+    from vm_core.lake.storage import Lake
 
 #: Masks group and other bits off every file and folder a process creates: 0600 files, 0700 folders.
 PRIVATE_UMASK = 0o077
@@ -63,7 +63,9 @@ class Settings:
     landing: str
     landing_schema: str
     secret_override: str | None = None
-    landing_retention_days: int | None = None  # None: landed raw data is kept (vm_core.landing.purge_expired)
+    landing_retention_days: int | None = (
+        None  # None: landed raw data is kept (vm_core.lake.upkeep.purge_expired)
+    )
     lake_url: str = ""  # "" = VM_HOME/lake
     lake_grace_seconds: int = 600
 
@@ -171,6 +173,6 @@ def _sync_dir(path: Path) -> None:
 
 @cache
 def _lake(url: str) -> Lake:
-    from vm_core.lake import Lake
+    from vm_core.lake.storage import Lake
 
     return Lake(url)

@@ -8,7 +8,7 @@ from connectors.common import source_files
 from connectors.csv_long import settings
 from connectors.csv_long.helpers import deliver
 from vm_core import hookimpl
-from vm_core.connector import Connector, ConnectorContext, Delivery, SourceSpec, files_fingerprint
+from vm_core.ingest.connector import Connector, ConnectorContext, Delivery, SourceSpec, files_fingerprint
 
 
 class CsvLongConnector:

@@ -18,9 +18,9 @@ from connectors.common import (
     source_files,
 )
 from connectors.csv_long import settings
-from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, SourceSpec
 from vm_core.errors import ConfigError, SourceError
-from vm_core.scrub import scrub_array
+from vm_core.ingest.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, SourceSpec
+from vm_core.ingest.scrub import scrub_array
 
 SCHEMA = pa.schema(
     [

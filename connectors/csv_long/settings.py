@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vm_core.connector import Option
+from vm_core.ingest.connector import Option
 
 NAME = "csv_long"
 DESCRIPTION = (

@@ -8,7 +8,7 @@ from connectors.common import source_files
 from connectors.qualtrics_csv import settings
 from connectors.qualtrics_csv.helpers import deliver
 from vm_core import hookimpl
-from vm_core.connector import Connector, ConnectorContext, Delivery, SourceSpec, files_fingerprint
+from vm_core.ingest.connector import Connector, ConnectorContext, Delivery, SourceSpec, files_fingerprint
 
 
 class QualtricsCsvConnector:

@@ -30,9 +30,9 @@ from connectors.common import (
     source_files,
 )
 from connectors.qualtrics_csv import settings
-from vm_core.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, PlanItem, SourceSpec
 from vm_core.errors import ConfigError, SourceError
-from vm_core.scrub import scrub_array
+from vm_core.ingest.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, PlanItem, SourceSpec
+from vm_core.ingest.scrub import scrub_array
 
 # --------------------------------------------------------------------------------------------------
 # Options

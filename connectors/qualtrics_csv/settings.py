@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vm_core.connector import Option
+from vm_core.ingest.connector import Option
 
 NAME = "qualtrics_csv"
 DESCRIPTION = "Qualtrics response CSV export (3-header-row ImportId format, or legacy V1 format)"

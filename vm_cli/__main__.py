@@ -1,0 +1,5 @@
+"""`python -m vm_cli` runs the `vm` command."""
+
+from vm_cli.main import main
+
+main()

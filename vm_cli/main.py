@@ -1,0 +1,530 @@
+"""The ``vm`` command. Imports are lazy: ``vm --help`` must answer in well under a second."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = REPO_ROOT / "examples" / "demo" / "relationship.yaml"
+APP_SCRIPT = REPO_ROOT / "app" / "streamlit_app.py"
+
+#: Quiet, offline-friendly defaults for the libraries underneath (a user's own setting wins).
+QUIET_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+}
+
+
+def _environment() -> None:
+    from vm_core.settings import make_private_dir, private_files
+
+    private_files()  # before anything writes under VM_HOME: store, landing, load packages, Prefect home
+    for key, value in QUIET_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    home = Path(os.environ.get("VM_HOME", ".vm")).resolve()
+    make_private_dir(home)
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    # Prefect creates only the last folder of its home; a fresh VM_HOME needs the whole path
+    make_private_dir(Path(os.environ["PREFECT_HOME"]))
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vm")
+def main() -> None:
+    """vm — Value Management: survey exports in, Value Code scores per cycle out, reviewed in an app.
+
+    The store is chosen by VM_DATABASE_URL (default: an embedded SQLite file in VM_HOME, ./.vm).
+    """
+    _environment()
+
+
+@main.command()
+@click.option("--no-app", is_flag=True, help="Run the demo flow and exit; do not start the review app.")
+@click.option("--port", default=8501, show_default=True, help="Port for the review app.")
+def demo(no_app: bool, port: int) -> None:
+    """Build the Northwind Council ⇄ Contoso Services demo (three cycles) and open the review app."""
+    click.echo(f"Demo relationship: {DEMO_CONFIG.relative_to(REPO_ROOT)} (store: {_store_label()})")
+    _run(DEMO_CONFIG, cycles=None, force=False, use_prefect=True)
+    if no_app:
+        click.echo("Review app: run `vm app`")
+        return
+    _start_app(port)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", default="my-relationship", show_default=True, help="Relationship key.")
+def init(directory: Path, key: str) -> None:
+    """Scaffold a relationship configuration and a Value Code library file in DIRECTORY."""
+    from vm_core.scaffold import scaffold
+
+    try:
+        written = scaffold(directory, key)
+    except FileExistsError as exc:
+        _fail(exc)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"Next: edit {directory / 'relationship.yaml'}, then `vm run {directory / 'relationship.yaml'}`"
+    )
+
+
+@main.group()
+def library() -> None:
+    """Value Code libraries: import, export, list."""
+
+
+@library.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", default=None, help="Library key (default: the file name without its extension).")
+@click.option(
+    "--version", "version", default="1", show_default=True, help="Library version; versions are immutable."
+)
+@click.option("--name", default=None, help="Human-readable library name (default: the key).")
+def library_import(file: Path, key: str | None, version: str, name: str | None) -> None:
+    """Load a Value Code library FILE (CSV or XLSX in the method's table format).
+
+    Columns: Section Name, Value Code Identifier, Description, Evaluation Statement 1..5, and
+    optionally Help Text, Things That Matter (';'-separated) and Level Label 1..5. A file with
+    bad rows imports nothing and lists one line per problem, naming row and column.
+    """
+    key = key or file.stem
+    from vm_core.errors import VmError
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store import library as lib
+    from vm_core.store.db import transaction
+
+    try:
+        parsed = lib.parse_library(file)
+        with transaction(open_store(Settings.from_env())) as session:
+            lib.import_library(
+                session, parsed, key=key, name=name or key, version=version, source_name=file.name
+            )
+    except VmError as exc:
+        _fail(exc)
+    click.echo(
+        f"imported {len(parsed.value_codes)} Value Codes in {len(parsed.sections)} sections "
+        f"as {key} {version}"
+    )
+
+
+@library.command("export")
+@click.argument("key")
+@click.argument("version")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def library_export(key: str, version: str, file: Path) -> None:
+    """Write library KEY VERSION to FILE (.csv or .xlsx)."""
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store import library as lib
+
+    with open_store(Settings.from_env())() as session:
+        found = lib.find_library_version(session, key, version)
+        if found is None:
+            raise click.ClickException(f"no library {key!r} version {version!r} in the store")
+        lib.export_library(lib.load_library_version(session, found.id), file)
+    click.echo(f"wrote {file}")
+
+
+@library.command("list")
+def library_list() -> None:
+    """List the libraries and versions in the store."""
+    from sqlalchemy import func, select
+
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store.models import Library, LibraryVersion, ValueCode
+
+    with open_store(Settings.from_env())() as session:
+        rows = session.execute(
+            select(Library.key, LibraryVersion.version, func.count(ValueCode.id))
+            .join(LibraryVersion, LibraryVersion.library_id == Library.id)
+            .join(ValueCode, ValueCode.library_version_id == LibraryVersion.id, isouter=True)
+            .group_by(Library.key, LibraryVersion.version)
+            .order_by(Library.key, LibraryVersion.version)
+        ).all()
+    for key, version, count in rows:
+        click.echo(f"{key}  {version}  {count} Value Codes")
+    if not rows:
+        click.echo("no libraries yet: `vm library import FILE --key KEY --version V`")
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
+@click.option("--force", is_flag=True, help="Read every source again even when unchanged since the last run.")
+@click.option(
+    "--no-prefect",
+    is_flag=True,
+    help="Run the same steps in-process without Prefect (no API server start-up).",
+)
+@click.option(
+    "--publish-held",
+    is_flag=True,
+    help="Administrators: publish newer data held back because comparing it with the scores already "
+    "shown would single out the few people who changed (earlier outputs can then be differenced).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="Seconds to wait for another run of the same relationship to finish (default: stop at once).",
+)
+def run(
+    config: Path, cycles: tuple[int, ...], force: bool, no_prefect: bool, publish_held: bool, wait: float
+) -> None:
+    """Run the flow for a relationship CONFIG: ingest, validate, store, score, then audit anonymity.
+
+    A source whose delivery is unchanged is skipped; one whose mapping changed (parties, roles,
+    levels, library) is re-modelled from the lake without reading its file again. One run per
+    relationship at a time: another one running makes this one stop with a line saying so.
+    """
+    _run(
+        config, list(cycles) or None, force, use_prefect=not no_prefect, publish_held=publish_held, wait=wait
+    )
+
+
+def _run(
+    config_path: Path,
+    cycles: list[int] | None,
+    force: bool,
+    use_prefect: bool,
+    publish_held: bool = False,
+    wait: float = 0,
+) -> None:
+    from vm_core.config import load_config
+    from vm_core.errors import VmError
+    from vm_core.run.orchestration import LocalSteps, RunResult, SourcesFailed, run_relationship
+    from vm_core.run.pipeline import CycleResult, SourceResult
+    from vm_core.run.report import cycle_lines
+
+    try:
+        config = load_config(config_path)
+        numbers = cycles or [c.number for c in config.cycles]
+        for n in numbers:
+            config.cycle(n)
+    except VmError as exc:
+        _fail(exc)
+    failed: SourcesFailed | None = None
+    if use_prefect:
+        click.echo(
+            "Starting the Prefect flow (a temporary local Prefect server starts unless PREFECT_API_URL "
+            "is set; this takes ~20 s)…"
+        )
+        from flows.run_relationship import run_relationship as flow
+
+        try:
+            raw = flow(str(config_path), cycles=numbers, force=force, publish_held=publish_held, wait=wait)
+            run = RunResult(
+                [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
+            )
+        except SourcesFailed as exc:
+            run, failed = exc.run, exc
+        except VmError as exc:
+            _fail(exc)
+        except RuntimeError as exc:
+            if "Prefect API server" not in str(exc):
+                raise
+            raise click.ClickException(
+                f"{exc} Start one with `prefect server start` and set PREFECT_API_URL, raise "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run the same steps with --no-prefect."
+            ) from exc
+        for result in run.cycles:
+            for line in cycle_lines(result):
+                click.echo(line)
+    else:
+        from vm_core.read.audit import all_clear
+        from vm_core.settings import Settings
+
+        def report(_config: object, result: CycleResult) -> None:
+            for line in cycle_lines(result):
+                click.echo(line)
+
+        steps = LocalSteps(Settings.from_env(), report, wait=wait)
+        try:
+            run = run_relationship(
+                config, steps, numbers, force=force, publish_held=publish_held, progress=click.echo
+            )
+        except SourcesFailed as exc:
+            run, failed = exc.run, exc
+        except VmError as exc:
+            _fail(exc)
+        click.echo(f"anonymity audit: {all_clear(run.audited_tables)}")
+    if failed is not None:
+        raise click.ClickException(f"{failed}; what was committed before stays as it was")
+
+
+@main.command("connectors")
+def connectors_command() -> None:
+    """List the connectors a source's `connector:` may name, with their options."""
+    from vm_core.ingest.plugins import PROBLEMS, connectors
+
+    for name, connector in sorted(connectors().items()):
+        click.echo(f"{name}: {connector.description}")
+        for option in connector.options:
+            kinds = " or ".join(t.__name__ for t in option.types)
+            click.echo(f"    {option.name} ({kinds}): {option.help}")
+        if not connector.options:
+            click.echo("    (no options)")
+    for name, problem in sorted(PROBLEMS.items()):
+        click.echo(f"skipped plugin {name}: {problem}", err=True)
+
+
+@main.command()
+def migrate() -> None:
+    """Create the store, or bring its schema to this version of vm (the app never does)."""
+    from vm_core.settings import Settings
+    from vm_core.store.db import make_engine, migrate, schema_revisions
+
+    engine = make_engine(Settings.from_env().database_url)
+    before, head = schema_revisions(engine)
+    migrate(engine)
+    click.echo(f"store ({_store_label()}): schema {before or 'none'} → {head}" if before != head else
+               f"store ({_store_label()}): schema {head}, nothing to do")  # fmt: skip
+
+
+@main.command()
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """Print Value Code scores per group. Hidden groups show no number, only why they are hidden."""
+    from vm_core.read.scores import format_scores, read_scores
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        frame = read_scores(session, relationship_key, cycle)
+    if frame.empty:
+        raise click.ClickException("no scores match; run `vm run CONFIG` (or `vm demo`) first")
+    click.echo(format_scores(frame, fmt), nl=False)
+
+
+@main.command()
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--reveal-values",
+    is_flag=True,
+    help="Administrators: print the raw values (what respondents wrote) instead of their kind and length.",
+)
+def quarantine(relationship_key: str | None, cycle: int | None, fmt: str, reveal_values: bool) -> None:
+    """List input rows kept aside by validation: file, row, column, masked value and reason."""
+    from vm_core.read.quarantine import format_quarantine, read_quarantine
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+
+    with open_store(Settings.from_env())() as session:
+        frame = read_quarantine(session, relationship_key, cycle, reveal_values=reveal_values)
+    if frame.empty:
+        click.echo("no quarantined rows")
+        return
+    if reveal_values:
+        click.echo(REVEAL_WARNING, err=True)
+    click.echo(format_quarantine(frame, fmt, revealed=reveal_values), nl=False)
+
+
+REVEAL_WARNING = (
+    "warning: raw values follow: what respondents wrote may identify them or others; "
+    "do not paste them into tickets, chats or logs"
+)
+
+
+@main.group()
+def roles() -> None:
+    """Job titles (roles) in the data, e.g. those that map to no perspective."""
+
+
+@roles.command("unmapped")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Administrators: show every title, also those held by fewer than the minimum group size.",
+)
+def roles_unmapped(relationship_key: str | None, cycle: int | None, reveal: bool) -> None:
+    """List respondents whose role maps to no perspective, by party and job title.
+
+    Titles held by fewer than the relationship's minimum group size are counted, not shown,
+    unless --reveal: a rare title, or one written with a name, identifies its holder.
+    """
+    from vm_core.read.roles import read_unmapped, unmapped_lines
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+
+    settings = Settings.from_env()
+    with open_store(settings)() as session:
+        stored = read_unmapped(session, settings.lake(), relationship_key, cycle)
+    if not stored:
+        click.echo("no unmapped roles")
+        return
+    if reveal:
+        click.echo(REVEAL_WARNING, err=True)
+    for line in unmapped_lines(stored, reveal=reveal):
+        click.echo(line)
+
+
+@main.group()
+def audit() -> None:
+    """Audits of what is published."""
+
+
+@audit.command("anonymity")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Cycle number (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """Try to work out small groups from the published scores; exit 1 naming any leak.
+
+    For every cycle × Value Code: no union of hidden groups smaller than the minimum may be
+    derivable from the shown groups, every shown number must match the evaluations, and a
+    hidden group must show no number at all.
+    """
+    from vm_core.read.audit import audit_anonymity as run_audit
+    from vm_core.read.audit import format_report
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+
+    settings = Settings.from_env()
+    with open_store(settings)() as session:
+        report = run_audit(session, settings.lake(), relationship_key, cycle)
+    click.echo(format_report(report, fmt), nl=False)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+def app(port: int) -> None:
+    """Start the review app (Streamlit) on this machine."""
+    _start_app(port)
+
+
+def app_command(port: int) -> list[str]:
+    """The review app served on loopback only (what `vm app` runs, and what the browser test starts)."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]  # fmt: skip
+
+
+def _start_app(port: int) -> None:
+    from vm_core.read.serving import run_until_stopped
+
+    click.echo(f"Review app: http://127.0.0.1:{port}  (Ctrl+C to stop)")
+    raise SystemExit(run_until_stopped(app_command(port)))
+
+
+@main.command()
+@click.option("--fix", is_flag=True, help="Make every path under VM_HOME private (0600 files, 0700 folders).")
+def doctor(fix: bool) -> None:
+    """Check this installation: file permissions, the secret, the store, the landing and serving.
+
+    Prints one line per finding and exits 1 when something is wrong.
+    """
+    from vm_core.run.doctor import diagnose, is_healthy
+    from vm_core.settings import Settings
+
+    findings = diagnose(Settings.from_env(), fix=fix)
+    for finding in findings:
+        click.echo(finding.line())
+    if not is_healthy(findings):
+        raise SystemExit(1)
+
+
+@main.group()
+def participants() -> None:
+    """Respondents: erase one person (they are stored only as a keyed pseudonym)."""
+
+
+@participants.command("forget")
+@click.argument("key", required=False)
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--pseudonym", help="The respondent key (64 hex digits) instead of KEY.")
+def participants_forget(key: str | None, relationship_key: str, pseudonym: str | None) -> None:
+    """Erase the respondent KEY (id or e-mail as the source had it) from the store and the landing.
+
+    Deletes their evaluations, participant row and quarantined rows, and every landed row of theirs,
+    then re-scores each cycle they were in. Prints counts only; exits 1 when nobody matches.
+    """
+    from vm_core.errors import VmError
+    from vm_core.run.participants import checked_pseudonym, forget, pseudonym_for
+    from vm_core.settings import Settings
+
+    if (key is None) == (pseudonym is None):
+        raise click.UsageError("give either KEY or --pseudonym")
+    settings = Settings.from_env()
+    try:
+        respondent = (
+            checked_pseudonym(pseudonym)
+            if pseudonym
+            else pseudonym_for(settings, relationship_key, key or "")
+        )
+        forgotten = forget(settings, relationship_key, respondent)
+    except VmError as exc:
+        _fail(exc)
+    for line in forgotten.lines(relationship_key):
+        click.echo(line)
+
+
+@main.group()
+def landing() -> None:
+    """Landed raw data in the lake (what a changed mapping is re-modelled from)."""
+
+
+@landing.command("purge")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Keep this many days (default: VM_LANDING_RETENTION_DAYS)."
+)
+def landing_purge(relationship_key: str | None, days: int | None) -> None:
+    """Delete landed files of loads older than the retention period; evaluations and scores stay."""
+    from sqlalchemy import select
+
+    from vm_core.lake.upkeep import purge_expired
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store.models import Relationship
+
+    settings = Settings.from_env()
+    days = days or settings.landing_retention_days
+    if days is None:
+        raise click.UsageError("give --days or set VM_LANDING_RETENTION_DAYS")
+    with open_store(settings)() as session:
+        keys = session.scalars(select(Relationship.key).order_by(Relationship.key)).all()
+    if relationship_key is not None:
+        if relationship_key not in keys:
+            raise click.ClickException(f"no relationship {relationship_key!r} in the store")
+        keys = [relationship_key]
+    for key in keys:
+        for line in purge_expired(settings, key, days).lines(key, days):
+            click.echo(line)
+
+
+def _store_label() -> str:
+    url = os.environ.get("VM_DATABASE_URL")
+    if not url:
+        return f"embedded SQLite in {Path(os.environ.get('VM_HOME', '.vm'))}"
+    return url.split("@")[-1] if "@" in url else url
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Ingest: the connector contract and plugin host, and landed rows → evaluations (mapping, the
+contract, columnar modelling, scrubbing free text).
+"""
