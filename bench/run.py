@@ -262,7 +262,7 @@ def pandas_counts(export: Path, manifest: dict[str, Any]) -> dict[tuple[str, str
 def instrument(timer: StepTimer) -> None:
     """Time vm's sub-steps where vm_core looks them up (nothing in vm_core is changed)."""
     from vm_core.ingest.plugins import get_connector
-    from vm_core.lake.storage import evidence, pipeline, scoring
+    from vm_core.run import pipeline
 
     timer.wrap(pipeline, "_open", "store: open + migrate")
     timer.wrap(pipeline, "sync_relationship", "prepare: relationship, library import")
@@ -273,7 +273,6 @@ def instrument(timer: StepTimer) -> None:
     timer.wrap(pipeline, "_commit", "source: commit (manifest rows, counts, quarantine)")
     timer.wrap(pipeline, "cycle_counts", "score: one GROUP BY over the lake")
     timer.wrap(pipeline, "score_cycle", "score: anonymity engine + score rows")
-    del evidence, scoring
 
 
 def _fresh_schema(url: str) -> str:
