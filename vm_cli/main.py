@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -304,11 +305,10 @@ def migrate() -> None:
 )
 def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Print Value Code scores per group. Hidden groups show no number, only why they are hidden."""
+    from vm_core.read.reader import open_reader
     from vm_core.read.scores import format_scores, read_scores
-    from vm_core.run.pipeline import open_store
-    from vm_core.settings import Settings
 
-    with open_store(Settings.from_env())() as session:
+    with _reader(open_reader)() as session:
         frame = read_scores(session, relationship_key, cycle)
     if frame.empty:
         raise click.ClickException("no scores match; run `vm run CONFIG` (or `vm demo`) first")
@@ -329,10 +329,9 @@ def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
 def quarantine(relationship_key: str | None, cycle: int | None, fmt: str, reveal_values: bool) -> None:
     """List input rows kept aside by validation: file, row, column, masked value and reason."""
     from vm_core.read.quarantine import format_quarantine, read_quarantine
-    from vm_core.run.pipeline import open_store
-    from vm_core.settings import Settings
+    from vm_core.read.reader import open_reader
 
-    with open_store(Settings.from_env())() as session:
+    with _reader(open_reader)() as session:
         frame = read_quarantine(session, relationship_key, cycle, reveal_values=reveal_values)
     if frame.empty:
         click.echo("no quarantined rows")
@@ -367,12 +366,12 @@ def roles_unmapped(relationship_key: str | None, cycle: int | None, reveal: bool
     Titles held by fewer than the relationship's minimum group size are counted, not shown,
     unless --reveal: a rare title, or one written with a name, identifies its holder.
     """
+    from vm_core.read.reader import open_reader
     from vm_core.read.roles import read_unmapped, unmapped_lines
-    from vm_core.run.pipeline import open_store
     from vm_core.settings import Settings
 
     settings = Settings.from_env()
-    with open_store(settings)() as session:
+    with _reader(open_reader, settings)() as session:
         stored = read_unmapped(session, settings.lake(), relationship_key, cycle)
     if not stored:
         click.echo("no unmapped roles")
@@ -401,11 +400,11 @@ def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -
     """
     from vm_core.read.audit import audit_anonymity as run_audit
     from vm_core.read.audit import format_report
-    from vm_core.run.pipeline import open_store
+    from vm_core.read.reader import open_reader
     from vm_core.settings import Settings
 
     settings = Settings.from_env()
-    with open_store(settings)() as session:
+    with _reader(open_reader, settings)() as session:
         report = run_audit(session, settings.lake(), relationship_key, cycle)
     click.echo(format_report(report, fmt), nl=False)
     if not report.ok:
@@ -517,6 +516,17 @@ def landing_purge(relationship_key: str | None, days: int | None) -> None:
     for key in keys:
         for line in purge_expired(settings, key, days).lines(key, days):
             click.echo(line)
+
+
+def _reader(open_reader: Any, settings: Any = None) -> Any:
+    """Read-only sessions for the listing commands (they never migrate); one line if the store is not ready."""
+    from vm_core.errors import VmError
+    from vm_core.settings import Settings
+
+    try:
+        return open_reader((settings or Settings.from_env()).database_url)
+    except VmError as exc:
+        _fail(exc)
 
 
 def _store_label() -> str:
