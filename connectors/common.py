@@ -71,11 +71,7 @@ def _decoded_lines(fh: BinaryIO, file: str, consumed: list[int]) -> Iterator[str
         try:
             text = line.decode("utf-8-sig" if first else "utf-8")
         except UnicodeDecodeError as exc:
-            raise SourceError(
-                file,
-                f"not UTF-8 text (byte 0x{line[exc.start]:02x}); export or save the file as UTF-8 CSV",
-                lines_done + 1,
-            ) from None
+            raise _not_utf8(file, exc, lines_done + 1) from None
         first = False
         yield text
 
@@ -105,6 +101,14 @@ def read_header(path: Path, delimiter: str, count: int | None, is_complete: obje
             if callable(is_complete) and is_complete(records):
                 break
     return Header(records, consumed[0], len(records))
+
+
+def _not_utf8(file: str, exc: UnicodeDecodeError, row: int) -> SourceError:
+    return SourceError(
+        file,
+        f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file as UTF-8 CSV",
+        row,
+    )
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -203,11 +207,7 @@ def careful_batches(
             except csv.Error as exc:
                 raise SourceError(file, _csv_problem(exc), row + 1) from None
             except UnicodeDecodeError as exc:
-                raise SourceError(
-                    file,
-                    f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file as UTF-8 CSV",
-                    row + 1,
-                ) from None
+                raise _not_utf8(file, exc, row + 1) from None
             row += 1
             if pending is not None:
                 _take(pending, columns, rows, index, width, file)

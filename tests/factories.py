@@ -370,3 +370,23 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+
+def invoke_vm(home: Path, secret: str, *args: str, **extra: str) -> tuple[int, str]:
+    """``vm ARGS`` in this process against ``home`` (exit code, output); environment and umask restored after."""
+    import os
+
+    from click.testing import CliRunner
+
+    from vm_cli.main import QUIET_DEFAULTS, main
+
+    env: dict[str, str | None] = {k: os.environ.get(k) for k in (*QUIET_DEFAULTS, "PREFECT_HOME")}
+    env |= {k: None for k in os.environ if k.startswith("VM_")}
+    env |= {"VM_HOME": str(home), "VM_SECRET": secret, "VM_LOAD_PLUGINS": "", **extra}
+    umask = os.umask(0o077)
+    os.umask(umask)
+    try:
+        result = CliRunner().invoke(main, list(args), env=env)
+    finally:
+        os.umask(umask)
+    return result.exit_code, result.output

@@ -22,11 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.factories import read_rows, write_rows
-from vm_cli.main import QUIET_DEFAULTS, main
+from tests.factories import invoke_vm, read_rows, write_rows
 from vm_core.config import load_config
 from vm_core.lake.storage import EVALUATIONS
 from vm_core.lake.upkeep import collect_garbage
@@ -89,17 +87,7 @@ def _settings(home: Path, **extra: str) -> Settings:
 
 
 def _vm(home: Path, *args: str, **extra: str) -> tuple[int, str]:
-    """``vm ARGS`` in this process against ``home``; the environment and umask are restored after."""
-    env: dict[str, str | None] = {k: os.environ.get(k) for k in (*QUIET_DEFAULTS, "PREFECT_HOME")}
-    env |= {k: None for k in os.environ if k.startswith("VM_")}
-    env |= {"VM_HOME": str(home), "VM_SECRET": SECRET, "VM_LOAD_PLUGINS": "", **extra}
-    umask = os.umask(0o077)
-    os.umask(umask)
-    try:
-        result = CliRunner().invoke(main, list(args), env=env)
-    finally:
-        os.umask(umask)
-    return result.exit_code, result.output
+    return invoke_vm(home, SECRET, *args, **extra)
 
 
 def _close_store(home: Path) -> None:

@@ -12,7 +12,6 @@ Qualtrics export (``tests/fixtures/golden/export_300x8``); everything runs in th
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -22,13 +21,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from connectors.qualtrics_csv.settings import RESPONSES_TABLE
 from tests.conftest import Store
-from tests.factories import read_rows, write_rows
-from vm_cli.main import QUIET_DEFAULTS, main
+from tests.factories import invoke_vm, read_rows, write_rows
 from vm_core.config import load_config
 from vm_core.lake.storage import EVALUATIONS
 from vm_core.lake.upkeep import collect_garbage
@@ -74,17 +71,7 @@ def _run(home: Path, config: Path, **kwargs: Any) -> RunResult:
 
 
 def _vm(home: Path, *args: str) -> tuple[int, str]:
-    """``vm ARGS`` in this process against ``home``; the environment and umask are restored after."""
-    env: dict[str, str | None] = {k: os.environ.get(k) for k in (*QUIET_DEFAULTS, "PREFECT_HOME")}
-    env |= {k: None for k in os.environ if k.startswith("VM_")}
-    env |= {"VM_HOME": str(home), "VM_SECRET": SECRET, "VM_LOAD_PLUGINS": ""}
-    umask = os.umask(0o077)
-    os.umask(umask)
-    try:
-        result = CliRunner().invoke(main, list(args), env=env)
-    finally:
-        os.umask(umask)
-    return result.exit_code, result.output
+    return invoke_vm(home, SECRET, *args)
 
 
 def _scores_csv(home: Path) -> str:
