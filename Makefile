@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 ## Run the whole test suite (store tests run on SQLite and, when reachable, PostgreSQL).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

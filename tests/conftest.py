@@ -142,3 +142,16 @@ def vm_env(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("VM_LANDING_SCHEMA", store.settings.landing_schema)
     monkeypatch.setenv("VM_SECRET", "test-secret")
     return store
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``-n 2 --dist loadgroup`` (``make test``): one worker per test module, and every module
+    that runs a Prefect flow on the same worker, so the session's temporary Prefect server starts once."""
+    prefect_modules = {
+        item.module.__name__
+        for item in items
+        if item.get_closest_marker("flow") or "prefect_harness" in getattr(item, "fixturenames", ())
+    }
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("prefect" if module in prefect_modules else module))
