@@ -274,7 +274,7 @@ def test_retention_purges_old_landed_files_only(store: Store, demo_copy: Path) -
 
     assert purged.sources == {(1, "diagnostic")}
     assert purged.rows == first.sources[0].participants + 39  # responses + the file's 39 columns
-    assert "can no longer re-model them from the lake" in purged.lines(KEY, 30)[1]
+    assert "the next `vm run` reads their files again" in purged.lines(KEY, 30)[1]
     after = _committed(settings)
     assert set(before) - set(after) == old  # only cycle 1's landed files went
     assert {p: before[p] for p in after} == after  # every other file as it was

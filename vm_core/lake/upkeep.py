@@ -73,8 +73,8 @@ class Purged:
         where = ", ".join(f"cycle {cycle} · {source}" for cycle, source in sorted(self.sources))
         return [
             head,
-            f"  {where}: a change of mapping can no longer re-model them from the lake; their stored "
-            "evaluations and scores stay, and `vm run --force` reads the files again",
+            f"  {where}: their evaluations and scores stay; the next `vm run` reads their files again "
+            "(a change of mapping needs the files: nothing landed is left to re-model from)",
         ]
 
 
