@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from tests.conftest import Store
 from tests.factories import invoke_vm, read_rows, write_rows
 from vm_core.config import load_config
 from vm_core.lake.storage import EVALUATIONS
@@ -31,8 +32,9 @@ from vm_core.lake.upkeep import collect_garbage
 from vm_core.read.scores import read_scores
 from vm_core.run import pipeline
 from vm_core.run.orchestration import LocalSteps, run_relationship
+from vm_core.run.pipeline import SourceStatus
 from vm_core.settings import Settings
-from vm_core.store.models import LakeFile, SourceLoad
+from vm_core.store.models import LakeFile, Score, SourceLoad
 
 REPO = Path(__file__).resolve().parent.parent
 EXPORT = REPO / "tests" / "fixtures" / "golden" / "export_300x8"
@@ -376,3 +378,41 @@ def test_readers_see_the_old_or_the_new_delivery_never_a_mix(
     assert seen_rows == rows, "the reader never saw the committed files change"
     # two loads: the second delivery, then the first again
     assert _observe(settings) == (_all_n(clean.first), clean.first.lake_rows())
+
+
+# ------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("point", ["source.before_commit", "score.before_commit"])
+def test_on_postgresql_a_run_killed_in_its_commit_is_completed_by_the_next(
+    store: Store, point: str, tmp_path: Path
+) -> None:
+    """The store's transaction is what makes a load or its scores visible, on PostgreSQL too."""
+    from tests.test_golden_scores import assert_golden_scores
+
+    config = EXPORT / "relationship.yaml"
+    home = tmp_path / "home"
+    extra = {"VM_SECRET": "golden", "VM_DATABASE_URL": store.settings.database_url}
+    killed = subprocess.run(
+        [sys.executable, "-m", "vm_cli", "run", str(config), "--no-prefect"],
+        env=_env(home, VM_KILL_AT=point, **extra),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    settings = Settings.from_env({"VM_HOME": str(home), "VM_LAKE_GRACE_SECONDS": "0", **extra})
+    with pipeline.open_store(settings)() as session:
+        scored = session.scalar(select(func.count()).select_from(Score))
+    assert scored == 0  # killed inside the commit: nothing of the run is visible
+
+    run = run_relationship(load_config(config), LocalSteps(settings))
+    expected = SourceStatus.UNCHANGED if point == "score.before_commit" else SourceStatus.LOADED
+    assert run.cycles[0].sources[0].status is expected
+    assert_golden_scores(settings, KEY, "export_300x8")
+    collect_garbage(settings, KEY)
+    with pipeline.open_store(settings)() as session:
+        committed = set(session.scalars(select(LakeFile.path)))
+    assert {path for path, _ in settings.lake().files()} == committed  # every file committed, none stray
