@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import POSTGRES_URL, REPO, _postgres_available
+from tests.conftest import POSTGRES_URL, REPO, Store, _postgres_available
 from vm_core.errors import VmError
 from vm_core.store.db import make_engine
 from vm_core.store.locks import RunInProgress, relationship_lock
@@ -134,3 +134,22 @@ def test_locks_belong_to_one_store(url: str, tmp_path: Path) -> None:
     other = f"sqlite:///{tmp_path / 'elsewhere' / 'vm.sqlite'}" if url.startswith("sqlite") else POSTGRES_URL
     with relationship_lock(url, KEY), relationship_lock(other, KEY):
         pass
+
+
+def test_vm_run_and_forget_take_the_lock(vm_env: Store, demo_copy: Path) -> None:
+    """`vm run` while another run holds the relationship stops at once with the one line, and
+    touches nothing; `vm participants forget` waits for the lock, then gives up with the same line."""
+    from click.testing import CliRunner
+
+    from vm_cli.main import main
+    from vm_core.run.participants import forget
+    from vm_core.store.models import LakeFile
+
+    with relationship_lock(vm_env.settings.database_url, KEY):
+        out = CliRunner().invoke(main, ["run", str(demo_copy), "--no-prefect"])
+        assert out.exit_code == 1
+        assert REFUSED.search(out.output), out.output
+        with pytest.raises(RunInProgress, match="still in progress after waiting"):
+            forget(vm_env.settings, KEY, "0" * 64, wait=0.3)
+    with vm_env.sessions() as session:
+        assert session.query(LakeFile).count() == 0  # nothing was read or written
