@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import yaml
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from connectors.qualtrics_csv.settings import RESPONSES_TABLE
 from tests.conftest import Store
 from tests.factories import invoke_vm, read_rows, write_rows
 from vm_core.config import load_config
+from vm_core.ingest.connector import Delivery, LandedTable, files_fingerprint
 from vm_core.lake.storage import EVALUATIONS
 from vm_core.lake.upkeep import collect_garbage
 from vm_core.read.scores import format_scores, read_scores
@@ -397,3 +399,57 @@ def test_of_two_sources_with_the_same_respondents_the_later_load_counts_once(
     vc1 = frame[(frame["value_code"] == "VC-001") & (frame["group_kind"] == "all")].iloc[0]
     assert vc1["l5"] == vc1["n"]
     assert vc1["mean"] == 5.0
+
+
+class _AccountsConnector:
+    """A connector that lands operational records only (no answers), as a CRM connector will."""
+
+    name = "accounts_test"
+    description = "accounts (test)"
+    options = ()
+    SCHEMA = pa.schema([("source_file", pa.string()), ("source_row", pa.int64()), ("account", pa.string())])
+
+    def fingerprint(self, source: Any, ctx: Any) -> str:
+        return files_fingerprint(source.files())
+
+    def read(self, source: Any, ctx: Any) -> Delivery:
+        path = source.files()[0]
+        names = path.read_text(encoding="utf-8").split()
+        ctx.report.rows_read += len(names)
+        batch = pa.RecordBatch.from_pydict(
+            {"source_file": [path.name] * len(names), "source_row": list(range(2, len(names) + 2)),
+             "account": names},
+            schema=self.SCHEMA,
+        )  # fmt: skip
+        return Delivery((LandedTable("accounts", self.SCHEMA, [batch]),), None)
+
+
+def test_a_delivery_of_records_only_is_landed_and_not_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vm_core.ingest import plugins
+
+    available = {**plugins.connectors(), "accounts_test": _AccountsConnector()}
+    monkeypatch.setattr(plugins, "connectors", lambda: available)
+    monkeypatch.setattr(pipeline, "get_connector", available.__getitem__)
+
+    def records_only(data: dict[str, Any]) -> None:
+        data["cycles"] = data["cycles"][:1]
+        data["cycles"][0]["sources"] = [{"key": "crm", "connector": "accounts_test", "path": "accounts.txt"}]
+
+    config = _relationship(tmp_path / "rel", edit=records_only)
+    (config.parent / "accounts.txt").write_text("Contoso\nNorthwind\nFabrikam\n", encoding="utf-8")
+    home = tmp_path / "home"
+    run = _run(home, config)
+    source = run.cycles[0].sources[0]
+    assert (source.status, source.rows_read, source.evaluations) == (SourceStatus.LOADED, 3, 0)
+    assert run.cycles[0].no_data  # nothing to score
+    settings = _settings(home)
+    with pipeline.open_store(settings)() as session:
+        files = session.execute(select(LakeFile.table_name, LakeFile.path)).all()
+        assert session.scalar(select(func.count()).select_from(Score)) == 0
+    assert [name for name, _ in files] == ["landed_accounts"]
+    assert settings.lake().dataset([files[0][1]]).to_table().column("account").to_pylist() == [
+        "Contoso", "Northwind", "Fabrikam",
+    ]  # fmt: skip
+    assert _run(home, config).cycles[0].sources[0].status is SourceStatus.UNCHANGED

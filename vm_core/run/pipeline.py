@@ -250,7 +250,7 @@ def run_source(
     try:
         delivered = read_fingerprint(connector.fingerprint(source, ctx), source)
     except (OSError, VmError) as exc:
-        if force or previous is None or not previous.plan or not landed or source.path.exists():
+        if force or previous is None or not landed or source.path.exists():
             if isinstance(exc, VmError):
                 raise
             raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
@@ -266,8 +266,8 @@ def run_source(
     partition = Partition(config.key, cycle_number, source.key)
     load_id = new_load_id()
     same_delivery = previous is not None and previous.sha256 == delivered and not force
-    if same_delivery and previous is not None and previous.plan and landed:
-        if previous.model_fingerprint == mapping_fp:
+    if same_delivery and previous is not None and landed:
+        if previous.plan is None or previous.model_fingerprint == mapping_fp:  # records only: no mapping
             return _unchanged(result, previous)
         plan = AnswerPlan.from_json(previous.plan)
         result.status = SourceStatus.REMODELLED
@@ -277,8 +277,8 @@ def run_source(
         delivery = connector.read(source, ctx)
         new_landed = _land(lake, partition, load_id, delivery)
         failpoints.reached("source.landed")
-        if delivery.plan is None:
-            raise SourceError(source.path.name, "the connector delivered no answers")
+        if delivery.plan is None:  # records only (operational measures): landed now, modelled later
+            return _commit_records(sessions, config, cycle_number, source, load_id, new_landed, ctx, result)
         plan = delivery.plan
         append = _delivery(source)[0] == "append"
         landed = {t: [*(landed.get(t, []) if append else []), *paths] for t, paths in new_landed.items()}
@@ -328,6 +328,45 @@ def run_source(
     failpoints.reached("source.committed")
     with sessions() as session:
         write_manifests(session, lake, config.key, cycle_number)
+    return result
+
+
+def _commit_records(
+    sessions: sessionmaker[Session],
+    config: RelationshipConfig,
+    cycle_number: int,
+    source: SourceSpec,
+    load_id: str,
+    landed: dict[str, list[str]],
+    ctx: ConnectorContext,
+    result: SourceResult,
+) -> SourceResult:
+    """Make a delivery of records only visible (no answers: nothing to model or score)."""
+    result.rows_read, result.rows_dropped = ctx.report.rows_read, dict(ctx.report.dropped)
+    with transaction(sessions) as session:  # killed or failed before this commits: the files are swept
+        _, cycle = _cycle(session, config, cycle_number)
+        _commit(
+            session,
+            cycle,
+            source,
+            load_id,
+            landed=landed,
+            keep_landed=_delivery(source)[0] == "append",
+            evaluations=None,
+            quarantine=None,
+            values={
+                "connector": source.connector,
+                "file_name": source.path.name,
+                "sha256": result.sha256,
+                "model_fingerprint": "",
+                "plan": None,
+                "rows_read": result.rows_read,
+                "rows_dropped": sum(result.rows_dropped.values()),
+                "evaluations": 0,
+                "quarantined": 0,
+                "loaded_at": utcnow(),
+            },
+        )
     return result
 
 
@@ -403,8 +442,8 @@ def _commit(
     *,
     landed: dict[str, list[str]],
     keep_landed: bool = False,
-    evaluations: tuple[str, int],
-    quarantine: pa.Table,
+    evaluations: tuple[str, int] | None,
+    quarantine: pa.Table | None,
     values: dict[str, Any],
 ) -> None:
     """Make the load visible: its files replace the source's previous ones, with its counts and quarantine."""
@@ -423,11 +462,12 @@ def _commit(
         for name, paths in landed.items()
         for path in paths
     ]  # fmt: skip
-    path, count = evaluations
-    rows.append(
-        {"cycle_id": cycle.id, "source_key": source.key, "table_name": EVALUATIONS, "path": path,
-         "load_id": load_id, "rows": count}
-    )  # fmt: skip
+    if evaluations is not None:
+        path, count = evaluations
+        rows.append(
+            {"cycle_id": cycle.id, "source_key": source.key, "table_name": EVALUATIONS, "path": path,
+             "load_id": load_id, "rows": count}
+        )  # fmt: skip
     for row in rows:
         session.add(LakeFile(**row))
     session.execute(
@@ -435,7 +475,7 @@ def _commit(
             QuarantinedRow.cycle_id == cycle.id, QuarantinedRow.source_key == source.key
         )
     )
-    if quarantine.num_rows:
+    if quarantine is not None and quarantine.num_rows:
         # a bulk insert skips the ORM's column defaults: created_at is given here
         columns = ("cycle_id", "created_at", *quarantine.column_names)
         table = QuarantinedRow.__table__
