@@ -280,6 +280,14 @@ def test_retention_purges_old_landed_files_only(store: Store, demo_copy: Path) -
     assert {p: before[p] for p in after} == after  # every other file as it was
     on_disk = {path for path, _ in settings.lake().files()}
     assert not old & on_disk
+    # outside engines read the symlink manifests: the purged partitions' list no file any more
+    from vm_core.lake.external import manifest_path
+
+    lake = settings.lake()
+    for path in old:
+        assert Path(lake.full(manifest_path(path))).read_text(encoding="utf-8") == ""
+    kept = next(iter(_committed(settings, EVALUATIONS, 1)))
+    assert lake.uri(kept) in Path(lake.full(manifest_path(kept))).read_text(encoding="utf-8")
     assert {p: r for p, r in _committed(settings, EVALUATIONS, 1).items()} == {
         p: before[p] for p in _committed(settings, EVALUATIONS, 1)
     }

@@ -15,6 +15,7 @@ files stay for the grace period, so a reader holding an older manifest still fin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,9 +34,17 @@ def manifest_path(file_path: str) -> str:
 
 
 def write_manifests(
-    session: Session, lake: Lake, relationship_key: str, cycle_number: int | None = None
+    session: Session,
+    lake: Lake,
+    relationship_key: str,
+    cycle_number: int | None = None,
+    gone: Iterable[str] = (),
 ) -> int:
-    """Rewrite the manifests of a relationship's partitions (one cycle, or all); returns how many."""
+    """Rewrite the manifests of a relationship's partitions (one cycle, or all); returns how many.
+
+    ``gone``: files that left the lake (a retention purge); their partitions' manifests are
+    emptied when nothing committed is left in them.
+    """
     query = (
         select(LakeFile.path)
         .join(Cycle, Cycle.id == LakeFile.cycle_id)
@@ -48,6 +57,8 @@ def write_manifests(
     partitions: dict[str, list[str]] = defaultdict(list)
     for path in session.scalars(query):
         partitions[manifest_path(path)].append(lake.uri(path))
+    for path in gone:
+        partitions.setdefault(manifest_path(path), [])
     for manifest, uris in partitions.items():
         lake.write_text(manifest, "".join(f"{uri}\n" for uri in uris))
     return len(partitions)

@@ -121,7 +121,7 @@ def purge_expired(
         from vm_core.lake.external import write_manifests
 
         with open_store(settings)() as session:
-            write_manifests(session, settings.lake(), relationship_key)
+            write_manifests(session, settings.lake(), relationship_key, gone=gone)
     return purged
 
 
