@@ -304,22 +304,16 @@ def run_source(
                 source,
                 load_id,
                 landed=new_landed,
-                keep_landed=_delivery(source)[0] == "append",
                 evaluations=(evaluations_path, result.evaluations),
                 quarantine=quarantine,
-                values={
-                    "connector": source.connector,
-                    "file_name": source.path.name,
-                    "sha256": delivered,
-                    "model_fingerprint": mapping_fp,
-                    "plan": plan.to_json(),
-                    "mapping": rules.to_json(),
-                    "rows_read": result.rows_read,
-                    "rows_dropped": sum(result.rows_dropped.values()),
-                    "evaluations": result.evaluations,
-                    "quarantined": result.quarantined,
-                    **({"loaded_at": utcnow()} if new_landed else {}),
-                },
+                values=_load_values(
+                    source,
+                    result,
+                    fresh=bool(new_landed),
+                    model_fingerprint=mapping_fp,
+                    plan=plan.to_json(),
+                    mapping=rules.to_json(),
+                ),
             )
             failpoints.reached("source.before_commit")
     except BaseException:
@@ -351,23 +345,26 @@ def _commit_records(
             source,
             load_id,
             landed=landed,
-            keep_landed=_delivery(source)[0] == "append",
             evaluations=None,
             quarantine=None,
-            values={
-                "connector": source.connector,
-                "file_name": source.path.name,
-                "sha256": result.sha256,
-                "model_fingerprint": "",
-                "plan": None,
-                "rows_read": result.rows_read,
-                "rows_dropped": sum(result.rows_dropped.values()),
-                "evaluations": 0,
-                "quarantined": 0,
-                "loaded_at": utcnow(),
-            },
+            values=_load_values(source, result, fresh=True, model_fingerprint="", plan=None),
         )
     return result
+
+
+def _load_values(source: SourceSpec, result: SourceResult, *, fresh: bool, **model: Any) -> dict[str, Any]:
+    """The ``source_load`` columns a commit writes; ``fresh``: the source was read now (its landing's age)."""
+    return {
+        "connector": source.connector,
+        "file_name": source.path.name,
+        "sha256": result.sha256,
+        "rows_read": result.rows_read,
+        "rows_dropped": sum(result.rows_dropped.values()),
+        "evaluations": result.evaluations,
+        "quarantined": result.quarantined,
+        **model,
+        **({"loaded_at": utcnow()} if fresh else {}),
+    }
 
 
 def _unchanged(result: SourceResult, previous: SourceLoad) -> SourceResult:
@@ -441,14 +438,13 @@ def _commit(
     load_id: str,
     *,
     landed: dict[str, list[str]],
-    keep_landed: bool = False,
     evaluations: tuple[str, int] | None,
     quarantine: pa.Table | None,
     values: dict[str, Any],
 ) -> None:
     """Make the load visible: its files replace the source's previous ones, with its counts and quarantine."""
     replaced = [LakeFile.table_name == EVALUATIONS]
-    if landed and not keep_landed:  # a new delivery replaces the source's landed files, unless it appends
+    if landed and _delivery(source)[0] != "append":  # a new delivery replaces the source's landed files
         replaced.append(LakeFile.table_name != EVALUATIONS)
     for condition in replaced:
         session.execute(
