@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from vm_core.errors import SourceError
-from vm_core.ingest.connector import SourceSpec
 
 #: The columns every landed answers table starts with (vm_core.ingest.connector.ANSWER_TABLE_COLUMNS).
 LANDING_FIELDS = (
@@ -48,11 +47,6 @@ _CSV_PROBLEMS = {
     "expected after": "a quote inside a quoted cell is not doubled",
     "field larger than field limit": "a cell is longer than the CSV reader allows",
 }
-
-
-def source_files(source: SourceSpec) -> list[Path]:
-    """The files a source names now: a file, a folder's files or a glob's matches (sorted by name)."""
-    return source.files()
 
 
 @dataclass(frozen=True)

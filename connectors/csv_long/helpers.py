@@ -15,7 +15,6 @@ from connectors.common import (
     is_blank_array,
     read_csv_batches,
     read_header,
-    source_files,
 )
 from connectors.csv_long import settings
 from vm_core.errors import ConfigError, SourceError
@@ -78,7 +77,7 @@ def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:
     """The source's file(s) as one landed table; every file's header is checked before anything streams."""
     configured = delimiter_option(source)
     files = []
-    for path in source_files(source):
+    for path in source.files():
         delimiter = configured or detect_delimiter(path)
         files.append((path, delimiter, _columns(path, delimiter, ctx)))
     ctx.report.pii_columns_removed.append("respondent_id")

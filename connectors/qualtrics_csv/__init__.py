@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.common import source_files
 from connectors.qualtrics_csv import settings
 from connectors.qualtrics_csv.helpers import deliver
 from vm_core import hookimpl
@@ -17,7 +16,7 @@ class QualtricsCsvConnector:
     options = settings.OPTIONS
 
     def fingerprint(self, source: SourceSpec, ctx: ConnectorContext) -> str:
-        return files_fingerprint(source_files(source))
+        return files_fingerprint(source.files())
 
     def read(self, source: SourceSpec, ctx: ConnectorContext) -> Delivery:
         return deliver(source, ctx)

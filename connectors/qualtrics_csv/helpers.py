@@ -27,7 +27,6 @@ from connectors.common import (
     is_blank_array,
     read_csv_batches,
     read_header,
-    source_files,
 )
 from connectors.qualtrics_csv import settings
 from vm_core.errors import ConfigError, SourceError
@@ -482,7 +481,7 @@ def answer_plan(first: Layout) -> AnswerPlan:
 def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:
     """The delivery of a source's file(s): the layout of every file is checked before anything streams."""
     options = parse_options(source, ctx)
-    layouts = [layout(path, options, ctx.value_codes) for path in source_files(source)]
+    layouts = [layout(path, options, ctx.value_codes) for path in source.files()]
     first = layouts[0]
     for other in layouts[1:]:
         if other.schema != first.schema:

@@ -337,20 +337,22 @@ def model(
         lake.relation(con, "written", [out])
         people, unmapped = summary(con, "written")
     else:  # every answer passed: the respondents are the landed ones (far fewer rows to read)
-        people, unmapped = summary(con, "respondents")
+        people, unmapped = summary(con, RESPONDENT_GROUPS)
     return Modelled(evaluations, people, unmapped, quarantined(con, may_fail), reasons)
 
 
-def summary(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[int, Counter[tuple[str, str]]]:
-    """(participants, unmapped roles) of ``rows`` (written evaluations, or respondents whose answers all passed)."""
-    source = rows
-    if rows == "respondents":
-        source = (
-            "(SELECT a.respondent_key, a.role, g.party, g.perspective FROM "
-            f"(SELECT DISTINCT respondent_key, organisation, role FROM respondents) a "
-            f"JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)}) "
-            f"AND g.role_key = coalesce(a.role, {_literal(_NULL)}))"
-        )
+#: Each landed respondent with its party and perspective: counted instead of the evaluations when
+#: every answer passed (far fewer rows to read).
+RESPONDENT_GROUPS = (
+    "(SELECT a.respondent_key, a.role, g.party, g.perspective FROM "
+    "(SELECT DISTINCT respondent_key, organisation, role FROM respondents) a "
+    f"JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)}) "
+    f"AND g.role_key = coalesce(a.role, {_literal(_NULL)}))"
+)
+
+
+def summary(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, Counter[tuple[str, str]]]:
+    """(participants, unmapped roles) of the relation ``source``: each row a respondent's evaluation or group."""
     row = con.execute(f"SELECT count(DISTINCT respondent_key) FROM {source}").fetchone()
     people = int(row[0]) if row else 0
     unmapped = con.execute(

@@ -37,14 +37,7 @@ def evaluations_relation(con: duckdb.DuckDBPyConnection, lake: Lake, files: Sequ
     its name, says which is newer (a file rewritten by ``vm participants forget`` keeps its load's
     place), the same on a local folder and on an object store.
     """
-    if len(files) <= 1:
-        lake.relation(con, "evaluation_files", list(files))
-        return "evaluation_files"
-    lake.relation_in_order(con, "evaluation_parts", list(files))
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW evaluation_latest AS SELECT * EXCLUDE (_part) FROM evaluation_parts "
-        "QUALIFY row_number() OVER (PARTITION BY respondent_key, value_code ORDER BY _part DESC, source_row DESC) = 1"
-    )
+    lake.latest(con, "evaluation_latest", list(files), "respondent_key, value_code")
     return "evaluation_latest"
 
 
@@ -69,9 +62,11 @@ class CycleCounts:
         return digest.hexdigest()
 
 
-def cycle_counts(session: Session, lake: Lake, cycle: Cycle) -> CycleCounts:
-    """One GROUP BY over the cycle's committed evaluation files."""
-    files = committed_files(session, cycle.id)
+def cycle_counts(
+    session: Session, lake: Lake, cycle: Cycle, files: Sequence[str] | None = None
+) -> CycleCounts:
+    """One GROUP BY over the cycle's committed evaluation files (``files``, when the caller has listed them)."""
+    files = committed_files(session, cycle.id) if files is None else list(files)
     if not files:
         return CycleCounts()
     with connect() as con:

@@ -198,13 +198,24 @@ class Lake:
         else:  # DuckDB scans the Arrow dataset lazily, with projection and filter pushdown
             con.register(name, self.dataset(paths))
 
-    def relation_in_order(self, con: duckdb.DuckDBPyConnection, name: str, paths: list[str]) -> None:
-        """Like :meth:`relation`, with a column ``_part``: the position of each row's file in ``paths``."""
+    def latest(self, con: duckdb.DuckDBPyConnection, name: str, paths: list[str], key: str) -> None:
+        """Like :meth:`relation`, keeping per ``key`` (SQL columns) only the row of the latest file.
+
+        ``paths`` come oldest first; a file's place in that list, not its name, says which is newer.
+        Within a file the last row (highest ``source_row``) wins.
+        """
+        if len(paths) <= 1:
+            self.relation(con, name, paths)
+            return
         parts = []
         for index, path in enumerate(paths):
             self.relation(con, f"{name}_{index}", [path])
             parts.append(f"SELECT *, {index} AS _part FROM {name}_{index}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL BY NAME ".join(parts))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (_part) FROM ("
+            + " UNION ALL BY NAME ".join(parts)
+            + f") QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _part DESC, source_row DESC) = 1"
+        )
 
     def delete(self, paths: Iterable[str]) -> int:
         deleted = 0

@@ -420,12 +420,8 @@ def _model(
         )
     mode, key = _delivery(source)
     with connect() as con:
-        if mode == "append" and len(files) > 1:
-            lake.relation_in_order(con, "landed_parts", files)
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW landed AS SELECT * EXCLUDE (_part) FROM landed_parts QUALIFY "
-                f'row_number() OVER (PARTITION BY "{key}" ORDER BY _part DESC, source_row DESC) = 1'
-            )
+        if mode == "append":
+            lake.latest(con, "landed", files, f'"{key}"')
         else:
             lake.relation(con, "landed", files)
         return model(con, lake, plan, mapping, source.key, out)
@@ -512,7 +508,7 @@ def score(
         if current and not (publish_held and cycle.held_note):
             return stored_summary(session, cycle.id)
         summary_ = score_cycle(
-            session, cycle.id, cycle_counts(session, lake, cycle), publish_held=publish_held
+            session, cycle.id, cycle_counts(session, lake, cycle, files), publish_held=publish_held
         )
         cycle.scored_state = state
         failpoints.reached("score.before_commit")
@@ -546,9 +542,10 @@ def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[in
     with transaction(open_store(settings)) as session:
         for number in cycle_numbers:
             _, cycle = _cycle(session, config, number)
-            seen = audited_state(session, cycle)
+            published = _published(session, cycle.id)
+            seen = audited_state(cycle, published)
             if seen is not None and cycle.audited_state == seen:
-                tables += len({row[0] for row in _published(session, cycle.id)[0]})
+                tables += len({row[0] for row in published[0]})
                 continue
             report = audit_anonymity(session, settings.lake(), config.key, number)
             problems += report.problems
@@ -573,11 +570,11 @@ def _published(session: Session, cycle_id: int) -> tuple[list[tuple[Any, ...]], 
     return [tuple(r)[1:] for r in scores], [tuple(r) for r in tallies]
 
 
-def audited_state(session: Session, cycle: Cycle) -> str | None:
+def audited_state(cycle: Cycle, published: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> str | None:
     """What an audit of the cycle depends on: its scored state and every published row (None: unscored)."""
     if cycle.scored_state is None:
         return None
-    scores, tallies = _published(session, cycle.id)
+    scores, tallies = published
     return _fingerprint(cycle.scored_state, cycle.held_note, scores, tallies)
 
 
