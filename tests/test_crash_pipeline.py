@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from tests.conftest import Store
 from tests.factories import invoke_vm, read_rows, write_rows
 from vm_core.config import load_config
+from vm_core.lake.external import manifest_path
 from vm_core.lake.storage import EVALUATIONS
 from vm_core.lake.upkeep import collect_garbage
 from vm_core.read.scores import read_scores
@@ -153,6 +154,12 @@ def assert_lake_tidy(home: Path) -> None:
     assert committed, "nothing is committed"
     assert committed <= on_disk, f"committed files missing from the lake: {sorted(committed - on_disk)}"
     assert on_disk == committed, f"uncommitted files left in the lake: {sorted(on_disk - committed)}"
+    # what outside engines read lists exactly the committed files, however the run before ended
+    lake = swept.lake()
+    listed: set[str] = set()
+    for path in committed:
+        listed |= set(Path(lake.full(manifest_path(path))).read_text(encoding="utf-8").split())
+    assert listed == {lake.uri(path) for path in committed}
 
 
 def assert_same(got: Snapshot, want: Snapshot) -> None:

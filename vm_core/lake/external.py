@@ -8,7 +8,7 @@ files, one per line, at::
     <lake>/<table>/_symlink_format_manifest/relationship=<key>/cycle=<n>/source=<key>/manifest
 
 (the layout Trino's ``SymlinkTextInputFormat`` tables and Delta Lake's generated manifests use).
-It is rewritten after every commit that changes the partition; files are immutable and replaced
+It is rewritten from the committed rows by every run (each cycle's scoring step), and after an erasure or a purge; files are immutable and replaced
 files stay for the grace period, so a reader holding an older manifest still finds its files.
 """
 

@@ -320,8 +320,6 @@ def run_source(
         lake.delete([evaluations_path, *(p for paths in new_landed.values() for p in paths)])
         raise
     failpoints.reached("source.committed")
-    with sessions() as session:
-        write_manifests(session, lake, config.key, cycle_number)
     return result
 
 
@@ -492,7 +490,8 @@ def score(
 ) -> ScoreSummary | None:
     """Score the cycle from its committed lake files, unless nothing changed; None: the cycle has no data.
 
-    Nothing changed means the same files and the same scoring settings as the stored scores
+    First the cycle's symlink manifests (vm_core.lake.external) are written from what is
+    committed. Nothing changed means the same files and the same scoring settings as the stored scores
     (``Cycle.scored_state``), so a run killed after a load committed but before its scores
     did is completed by the next run. Scores held back by the re-scoring rule stay held
     until the data changes again or ``publish_held`` publishes them.
@@ -500,6 +499,8 @@ def score(
     lake = settings.lake()
     with transaction(open_store(settings)) as session:
         relationship, cycle = _cycle(session, config, cycle_number)
+        # the manifests outside engines read follow what is committed, however the last run ended
+        write_manifests(session, lake, config.key, cycle_number)
         files = committed_files(session, cycle.id)
         if not files:
             return None
