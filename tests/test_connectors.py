@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pytest
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from connectors.qualtrics_csv import QualtricsCsvConnector
 from tests.conftest import REPO
 from vm_core.config import load_config
 from vm_core.errors import ConfigError, SourceError
+from vm_core.ingest.answers import answers_table
 from vm_core.ingest.connector import (
     ANSWER_TABLE_COLUMNS,
     AnswerPlan,
@@ -33,7 +33,6 @@ from vm_core.ingest.connector import (
     Delivery,
     SourceSpec,
 )
-from vm_core.ingest.modelling import answers_view
 from vm_core.ingest.plugins import collect_connectors, make_plugin_manager
 from vm_core.lake.evidence import committed_files
 from vm_core.lake.storage import EVALUATIONS, Partition
@@ -78,10 +77,7 @@ def answers(
 ) -> list[dict[str, Any]]:
     """What modelling reads from a delivery: one row per respondent × Value Code, by row then library order."""
     assert plan is not None
-    with duckdb.connect() as con:
-        con.register("landed", tables[plan.table])
-        answers_view(con, plan, source_key)
-        rows = con.execute("SELECT * FROM answers").to_arrow_table().to_pylist()
+    rows = answers_table(tables[plan.table], plan, source_key).to_pylist()
     order = {code: i for i, code in enumerate([*VALUE_CODES, *(i.value_code for i in plan.items)])}
     return sorted(rows, key=lambda r: (r["source_file"], r["source_row"], order.get(r["value_code"], 99)))
 

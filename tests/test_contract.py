@@ -1,8 +1,8 @@
-"""The evaluation contract: the SQL checks modelling runs give pandera's verdict, row for row.
+"""The evaluation contract: the vectorised checks modelling runs give pandera's verdict, row for row.
 
 ``vm_core.ingest.contract.SCHEMA`` (a pandera model) says what an evaluation is. Modelling does not run
-pandera over millions of rows; it applies the contract as vectorised checks in DuckDB
-(``vm_core.ingest.modelling.checked_view``). Here the same answers go both ways — through
+pandera over millions of rows; it applies the contract as vectorised checks over Arrow batches
+(``vm_core.ingest.modelling``). Here the same answers go both ways — through
 ``modelling.model`` from landed rows, and through one lazy pandera validation of the equivalent
 evaluation frame (:func:`whole_frame`) — and must quarantine the same rows for the same reasons.
 """
@@ -19,6 +19,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pytest
 
+from vm_core.ingest import modelling
 from vm_core.ingest.connector import AnswerPlan
 from vm_core.ingest.contract import EVALUATION_COLUMNS, QUARANTINE_COLUMNS, SCHEMA
 from vm_core.ingest.mapping import LevelParser, PartyRule, PerspectiveRule
@@ -156,10 +157,15 @@ def test_which_reason_a_row_gets(tmp_path: Path) -> None:
     assert check(rows, tmp_path) == [(2, DUPLICATE), (4, SHORT_KEY), (9, BELOW), (10, ABOVE)]
 
 
-@pytest.mark.parametrize("size", [50, 400])
-def test_random_answers_agree_with_pandera(tmp_path: Path, size: int) -> None:
+@pytest.mark.parametrize(("size", "batch"), [(50, None), (400, None), (400, 7)])
+def test_random_answers_agree_with_pandera(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, batch: int | None
+) -> None:
+    """``batch``: answers modelled a few at a time, so that duplicates fall in different batches."""
     import random
 
+    if batch:
+        monkeypatch.setattr(modelling, "ROW_GROUP", batch)
     rng = random.Random(size)
     keys = [KEY, OTHER_KEY, "c" * 64, "short", "d" * 64]
     rows = answers(

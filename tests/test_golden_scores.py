@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO
 from vm_core.config import load_config
+from vm_core.ingest import modelling
 from vm_core.read.scores import read_scores
 from vm_core.run import pipeline
 from vm_core.run.orchestration import LocalSteps, run_relationship
@@ -37,6 +38,18 @@ def _same(a: object, b: object) -> bool:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_scores_equal_the_first_slice(case: str, tmp_path: Path) -> None:
+    settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "golden"})
+    config = load_config(CASES[case])
+    run_relationship(config, LocalSteps(settings))
+    assert_golden_scores(settings, config.key, case)
+
+
+@pytest.mark.parametrize("case", ["demo", "export_300x8"])
+def test_scores_are_the_same_modelled_a_few_respondents_at_a_time(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modelling streams batch by batch: batches of a handful of respondents give the very same scores."""
+    monkeypatch.setattr(modelling, "ROW_GROUP", 97)  # 6 demo respondents (16 Value Codes) per batch
     settings = Settings.from_env({"VM_HOME": str(tmp_path / "home"), "VM_SECRET": "golden"})
     config = load_config(CASES[case])
     run_relationship(config, LocalSteps(settings))

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
 from tests.conftest import Store
-from vm_core.store.db import alembic_config
+from vm_core.store.db import SCHEMA_HEAD, alembic_config
 from vm_core.store.models import Base
 
 
@@ -21,6 +21,7 @@ def test_there_is_one_migration_head(tmp_path) -> None:  # type: ignore[no-untyp
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
     assert len(script.get_heads()) == 1
+    assert script.get_current_head() == SCHEMA_HEAD, "set vm_core.store.db.SCHEMA_HEAD to the new head"
 
 
 @pytest.mark.store

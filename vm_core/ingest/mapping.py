@@ -87,7 +87,7 @@ class LevelParser:
         self._per_code = {code: dict(texts) for code, texts in per_code.items()}
 
     def parse(
-        self, value_code: str, value: str | None
+        self, value_code: str | None, value: str | None
     ) -> int | Literal[_Marker.BLANK, _Marker.UNRECOGNISED] | None:
         if is_blank_answer(value):
             return BLANK
@@ -96,4 +96,5 @@ class LevelParser:
             return self._configured[text]
         if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
             return int(float(text))
-        return self._per_code.get(value_code, {}).get(text, UNRECOGNISED)
+        per_code = self._per_code.get(value_code, {}) if value_code is not None else {}
+        return per_code.get(text, UNRECOGNISED)

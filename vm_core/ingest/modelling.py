@@ -1,13 +1,11 @@
-"""Landed answers → evaluations, in one columnar pass (DuckDB), with mapping failures quarantined.
+"""Answers → evaluations, in one columnar pass over Arrow batches, with what fails quarantined.
 
 The connector's :class:`~vm_core.ingest.connector.AnswerPlan` says how landed rows become answers
-(respondent × Value Code). Mapping then works on the few *distinct* values, in Python, with
-the same rules as ever (:mod:`vm_core.ingest.mapping`): organisation → party, (party, role) →
-perspective, (Value Code, answer text) → level. The results are joined back to the millions
-of answers by DuckDB, which also applies the evaluation contract
-(:class:`vm_core.ingest.contract.EvaluationContract`) as vectorised checks that give each failing
-row the same reason as validating the whole frame with pandera: its first failure wins, in
-this order —
+(respondent × Value Code); :mod:`vm_core.ingest.answers` turns each landed batch into answers
+over the few distinct values, mapped once. The evaluation contract
+(:class:`vm_core.ingest.contract.EvaluationContract`) is applied as vectorised checks that give
+each failing answer the reason validating the whole frame with pandera gives
+(``tests/test_contract.py`` checks both ways agree); its first failure wins, in this order —
 
 1. the Value Code is not in the cycle's library version;
 2. the organisation matches no party, or none is given;
@@ -16,32 +14,37 @@ this order —
 5. the respondent key is not a 64-character pseudonym;
 6. a level outside 1–5.
 
-Good rows stream into the lake (:meth:`vm_core.lake.storage.Lake.write_query`); set-aside rows
-come back as an Arrow table for the store's quarantine.
+Good answers stream into one new lake file in the landed rows' order (respondent-major), one
+row group per batch, its repeated text columns dictionary-encoded batch by batch; set-aside
+answers come back as an Arrow table for the store's quarantine.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from vm_core.ingest.answers import (
+    UNKNOWN_VALUE_CODE,
+    Answers,
+    Distinct,
+    Mapping,
+    Respondents,
+    cells,
+    strings,
+)
 from vm_core.ingest.connector import AnswerPlan
 from vm_core.ingest.contract import QUARANTINE_COLUMNS, contract_reason
-from vm_core.ingest.mapping import (
-    BLANK,
-    UNRECOGNISED,
-    LevelParser,
-    PartyRule,
-    PerspectiveRule,
-    match_party,
-    match_perspective,
-)
-from vm_core.lake.storage import Lake
+from vm_core.lake.storage import ROW_GROUP, Lake
 from vm_core.read.roles import NO_ROLE
+
+__all__ = ["EVALUATION_SCHEMA", "AllSetAside", "Mapping", "Modelled", "model"]
 
 #: The columns of the ``evaluations`` lake table, in order.
 EVALUATION_SCHEMA = pa.schema(
@@ -59,227 +62,102 @@ EVALUATION_SCHEMA = pa.schema(
         pa.field("source_column", pa.string()),
     ]
 )
-UNKNOWN_VALUE_CODE = "Value Code is not in this cycle's library version"
-NO_ORGANISATION = "no organisation given"
-#: stands in for null in join keys (DuckDB joins on equality; null never equals null)
-_NULL = "\u2400vm-null\u2400"
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+#: As written: the repeated text columns dictionary-encoded (Parquet stores them as plain strings).
+_WRITTEN_SCHEMA = pa.schema(
+    [f.with_type(_TEXT) if f.type == pa.string() and f.name != "comment" else f for f in EVALUATION_SCHEMA]
+)
+#: the columns readers filter on, beside the partitions: the only ones given min/max statistics
+_STATISTICS = ("value_code", "level", "source_row")
+DUPLICATE = contract_reason("", "multiple_fields_uniqueness")
+BAD_KEY = contract_reason("respondent_key", "str_length(64, 64)")
 
 
-@dataclass(frozen=True)
-class Mapping:
-    """Everything modelling needs from the configuration and the library."""
+@dataclass
+class _Checks:
+    """Per answer, the reason id of each check that needs no other answer (:data:`NONE`: passed)."""
 
-    cycle: int
-    value_codes: Sequence[str]
-    levels: LevelParser
-    parties: Sequence[PartyRule]
-    perspectives: Sequence[PerspectiveRule]
+    unknown: np.ndarray  # 1 (bool)
+    party: np.ndarray  # 2
+    unrecognised: np.ndarray  # 3
+    key_bad: np.ndarray  # 5 (bool)
+    out_of_range: np.ndarray  # 6
+
+    @classmethod
+    def of(cls, answers: Answers, who: Respondents, distinct: Distinct) -> _Checks:
+        return cls(
+            distinct.code_unknown()[answers.code],
+            np.array(distinct.party_reason, np.int32)[who.group][answers.row],
+            np.array(distinct.unrecognised, np.int32)[answers.outcome],
+            who.key_bad[answers.row],
+            np.array(distinct.out_of_range, np.int32)[answers.outcome],
+        )
+
+    def compete(self) -> np.ndarray:
+        """Checks 1–3 passed: the answers that can be duplicates of each other (check 4)."""
+        return ~self.unknown & (self.party < 0) & (self.unrecognised < 0)
+
+    def reasons(self, duplicate: np.ndarray | None, distinct: Distinct) -> np.ndarray | None:
+        """Each answer's reason id, the first failure winning; None when every answer passed."""
+        if not (
+            self.unknown.any()
+            or (self.party >= 0).any()
+            or (self.unrecognised >= 0).any()
+            or self.key_bad.any()
+            or (self.out_of_range >= 0).any()
+            or (duplicate is not None and duplicate.any())
+        ):
+            return None
+        reason = self.out_of_range.copy()
+        reason[self.key_bad] = distinct.reasons.id(BAD_KEY)
+        if duplicate is not None:
+            reason[duplicate] = distinct.reasons.id(DUPLICATE)
+        reason = np.where(self.unrecognised >= 0, self.unrecognised, reason)
+        reason = np.where(self.party >= 0, self.party, reason)
+        reason[self.unknown] = distinct.reasons.id(UNKNOWN_VALUE_CODE)
+        return reason
+
+
+# ------------------------------------------------------------------ the load
+
+
+#: (columns to read, of which dictionary-encoded, rows per batch) → the landed rows in batches
+LandedBatches = Callable[[list[str], list[str], int], Iterator[pa.RecordBatch]]
+
+
+def duckdb_batches(con: duckdb.DuckDBPyConnection, relation: str = "landed") -> LandedBatches:
+    """The landed rows of a DuckDB relation (an appended source's newest rows, or a test's table)."""
+
+    def batches(columns: list[str], dictionary: list[str], rows: int) -> Iterator[pa.RecordBatch]:
+        names = ", ".join(_quote(c) for c in columns)
+        yield from con.execute(f"SELECT {names} FROM {relation}").to_arrow_reader(rows)
+
+    return batches
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def answers_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, source_key: str) -> None:
-    """Define the temp view ``answers`` over the temp view ``landed``: one row per respondent × Value Code."""
-    organisation = _quote(plan.organisation) if plan.organisation else "NULL::VARCHAR"
-    role = _quote(plan.role) if plan.role else "NULL::VARCHAR"
-    base = (
-        f"{_literal(source_key)} AS source_key, source_file, source_row, respondent_key, "
-        f"{organisation} AS organisation, {role} AS role"
-    )
+def _columns(plan: AnswerPlan) -> tuple[list[str], list[str]]:
+    """(every landed column modelling reads, those read dictionary-encoded)."""
+    grouping = [c for c in (plan.organisation, plan.role) if c]
     if plan.long:
         assert plan.value_code is not None
         assert plan.value is not None
-        comment = _quote(plan.comment) if plan.comment else "NULL::VARCHAR"
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW answers AS SELECT {base}, {_quote(plan.value_code)} AS value_code, "
-            f"{_literal(plan.source_column or plan.value)} AS source_column, "
-            f"{_quote(plan.value)} AS value, {comment} AS comment FROM landed"
-        )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW respondents AS SELECT {base} FROM landed")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW answer_values AS SELECT DISTINCT value_code, value FROM answers"
-        )
-        return
-    items = pa.table(
-        {
-            "item": [str(i) for i in range(len(plan.items))],
-            "value_code": [item.value_code for item in plan.items],
-            "source_column": [item.source_column for item in plan.items],
-        }
-    )
-    con.register("plan_items", items)
-    columns = ", ".join(
-        f"{_quote(item.value) if item.value else 'NULL::VARCHAR'} AS v{i}, "
-        f"{_quote(item.comment) if item.comment else 'NULL::VARCHAR'} AS k{i}"
-        for i, item in enumerate(plan.items)
-    )
-    on = ", ".join(f"(v{i}, k{i}) AS '{i}'" for i in range(len(plan.items)))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW wide AS SELECT {base}, {columns} FROM landed")
-    # the few distinct values and respondents are read from the landed rows, not from the answers
-    con.execute(f"CREATE OR REPLACE TEMP VIEW respondents AS SELECT {base} FROM landed")
-    per_item = " UNION ".join(
-        f"SELECT DISTINCT {_literal(item.value_code)} AS value_code, v{i} AS value FROM wide"
-        for i, item in enumerate(plan.items)
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW answer_values AS {per_item}")
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW answers AS SELECT u.source_key, u.source_file, u.source_row, "
-        "u.respondent_key, u.organisation, u.role, p.value_code, p.source_column, u.value, u.comment "
-        f"FROM wide UNPIVOT INCLUDE NULLS ((value, comment) FOR item IN ({on})) u "
-        "JOIN plan_items p USING (item)"
-    )
-
-
-def _level_map(con: duckdb.DuckDBPyConnection, levels: LevelParser) -> pa.Table:
-    pairs = con.execute("SELECT DISTINCT value_code, value FROM answer_values").fetchall()
-    level: list[int | None] = []
-    blank: list[bool] = []
-    unrecognised: list[str | None] = []
-    out_of_range: list[str | None] = []
-    for code, value in pairs:
-        parsed = levels.parse(code, value)
-        blank.append(parsed is BLANK)
-        bad = parsed is UNRECOGNISED
-        unrecognised.append(
-            f"answer is not a level 1–5, a level label or statement of {code}, nor listed under `levels:`"
-            if bad
-            else None
-        )
-        number = parsed if isinstance(parsed, int) and not bad else None
-        out_of_range.append(
-            contract_reason("level", "greater_than_or_equal_to(1)")
-            if number is not None and number < 1
-            else contract_reason("level", "less_than_or_equal_to(5)")
-            if number is not None and number > 5
-            else None
-        )
-        level.append(number if number is not None and 1 <= number <= 5 else None)
-    return pa.table(
-        {
-            "value_code": pa.array([_NULL if c is None else c for c, _ in pairs], pa.string()),
-            "value_key": pa.array([_NULL if v is None else v for _, v in pairs], pa.string()),
-            "level": pa.array(level, pa.int8()),
-            "blank": pa.array(blank, pa.bool_()),
-            "unrecognised": pa.array(unrecognised, pa.string()),
-            "out_of_range": pa.array(out_of_range, pa.string()),
-        }
-    )
-
-
-def _group_map(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
-    pairs = con.execute("SELECT DISTINCT organisation, role FROM respondents").fetchall()
-    parties = {org: match_party(org, mapping.parties) for org in {o for o, _ in pairs}}
-    names = ", ".join(rule.party for rule in mapping.parties)
-    rows = []
-    for organisation, role in pairs:
-        party = parties[organisation]
-        perspective = match_perspective(party, role, mapping.perspectives) if party else None
-        reason = None
-        if party is None:
-            given = organisation is not None and organisation.strip()
-            # the organisation text stays out of the reason: reasons are shown unmasked
-            reason = f"organisation matches no party ({names})" if given else NO_ORGANISATION
-        rows.append((organisation, role, party, perspective, reason))
-    return pa.table(
-        {
-            "organisation_key": pa.array([_NULL if r[0] is None else r[0] for r in rows], pa.string()),
-            "role_key": pa.array([_NULL if r[1] is None else r[1] for r in rows], pa.string()),
-            "party": pa.array([r[2] for r in rows], pa.string()),
-            "perspective": pa.array([r[3] for r in rows], pa.string()),
-            "party_reason": pa.array([r[4] for r in rows], pa.string()),
-        }
-    )
-
-
-def _has_duplicates(con: duckdb.DuckDBPyConnection, plan: AnswerPlan) -> bool:
-    if plan.long:
-        assert plan.value_code
-        sql = f"SELECT count(*) > count(DISTINCT (respondent_key, {_quote(plan.value_code)})) FROM landed"
+        answers = [plan.value_code, plan.value]
+        comments = [plan.comment] if plan.comment else []
     else:
-        sql = "SELECT count(*) > count(DISTINCT respondent_key) FROM landed"
-    row = con.execute(sql).fetchone()
-    return bool(row and row[0])
+        answers = [item.value for item in plan.items if item.value]
+        comments = [item.comment for item in plan.items if item.comment]
+    dictionary = list(dict.fromkeys([*answers, *grouping, "source_file"]))
+    columns = list(dict.fromkeys(["source_file", "source_row", "respondent_key", *dictionary, *comments]))
+    return columns, dictionary
 
 
-def checked_view(con: duckdb.DuckDBPyConnection, plan: AnswerPlan, mapping: Mapping) -> bool:
-    """Define ``checked``: every answer with its party, perspective, level and first failure (``reason``).
-
-    Returns whether any answer can fail at all. Most deliveries are clean, and that is known
-    from the few distinct values alone: then no row is checked one by one.
-    """
-    levels = _level_map(con, mapping.levels)
-    groups = _group_map(con, mapping)
-    con.register("level_map", levels)
-    con.register("group_map", groups)
-    con.register("library_codes", pa.table({"code": pa.array(list(mapping.value_codes), pa.string())}))
-    duplicates = _has_duplicates(con, plan)
-    bad_keys = con.execute("SELECT count(*) FROM landed WHERE length(respondent_key) <> 64").fetchone()
-    known = set(mapping.value_codes)
-    unknown_codes = any(code not in known for code in levels.column("value_code").to_pylist())
-    may_fail = (
-        duplicates
-        or bool(bad_keys and bad_keys[0])
-        or unknown_codes
-        or groups.column("party_reason").null_count < groups.num_rows
-        or levels.column("unrecognised").null_count < levels.num_rows
-        or levels.column("out_of_range").null_count < levels.num_rows
-    )
-    duplicate = "FALSE"
-    if duplicates:
-        # among the rows that pass checks 1-3, all but the last row of a respondent × Value Code
-        duplicate = (
-            "(lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL AND "
-            "row_number() OVER (PARTITION BY a.respondent_key, a.value_code, "
-            "lc.code IS NOT NULL AND g.party IS NOT NULL AND l.unrecognised IS NULL "
-            "ORDER BY a.source_file DESC, a.source_row DESC) > 1)"
-        )
-    reason = f"""CASE
-                WHEN lc.code IS NULL THEN {_literal(UNKNOWN_VALUE_CODE)}
-                WHEN g.party IS NULL THEN g.party_reason
-                WHEN l.unrecognised IS NOT NULL THEN l.unrecognised
-                WHEN {duplicate} THEN {_literal(contract_reason("", "multiple_fields_uniqueness"))}
-                WHEN length(a.respondent_key) <> 64
-                    THEN {_literal(contract_reason("respondent_key", "str_length(64, 64)"))}
-                WHEN l.out_of_range IS NOT NULL THEN l.out_of_range
-            END"""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP VIEW checked AS
-        SELECT a.*, g.party, g.perspective, l.level, l.blank, {reason if may_fail else "NULL::VARCHAR"} AS reason
-        FROM answers a
-        LEFT JOIN library_codes lc ON lc.code = a.value_code
-        LEFT JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)})
-            AND g.role_key = coalesce(a.role, {_literal(_NULL)})
-        LEFT JOIN level_map l ON l.value_code = coalesce(a.value_code, {_literal(_NULL)})
-            AND l.value_key = coalesce(a.value, {_literal(_NULL)})
-        """
-    )
-    return may_fail
-
-
-#: The good rows of ``checked``, typed as :data:`EVALUATION_SCHEMA` (in the landed rows' order).
-EVALUATIONS_QUERY = (
-    "SELECT respondent_key, party, perspective, role, value_code, CAST(level AS TINYINT) AS level, "
-    "coalesce(blank, FALSE) AS blank, comment, source_file, CAST(source_row AS BIGINT) AS source_row, "
-    "source_column FROM checked WHERE reason IS NULL"
-)
-
-
-def quarantined(con: duckdb.DuckDBPyConnection, may_fail: bool) -> pa.Table:
-    """The set-aside rows of ``checked`` with :data:`QUARANTINE_COLUMNS`, in file and row order."""
-    if not may_fail:
-        return pa.table({name: pa.array([], pa.int64() if name == "source_row" else pa.string())
-                         for name in QUARANTINE_COLUMNS})  # fmt: skip
-    columns = ", ".join(QUARANTINE_COLUMNS)
-    return con.execute(
-        f"SELECT {columns} FROM checked WHERE reason IS NOT NULL ORDER BY source_file, source_row, value_code"
-    ).to_arrow_table()
+def _batch_rows(plan: AnswerPlan) -> int:
+    """Landed rows per batch: one Parquet row group of evaluations each."""
+    return ROW_GROUP if plan.long else max(1, ROW_GROUP // max(1, len(plan.items)))
 
 
 class AllSetAside(Exception):
@@ -310,56 +188,208 @@ class Modelled:
     reasons: Counter[str]  # reason -> answers set aside
 
 
-def model(
-    con: duckdb.DuckDBPyConnection, lake: Lake, plan: AnswerPlan, mapping: Mapping, source_key: str, out: str
-) -> Modelled:
-    """The landed rows (the relation ``landed``) modelled into the new evaluations file ``out``.
+@dataclass
+class _Tally:
+    """What a load's good answers add up to, gathered batch by batch."""
 
+    evaluations: int = 0
+    reasons: Counter[int] = field(default_factory=Counter)
+    quarantined: list[pa.Table] = field(default_factory=list)
+    keys: list[pa.Array] = field(default_factory=list)  # respondents with an evaluation
+    unmapped: list[pa.Table] = field(default_factory=list)  # their (party, role, key) without perspective
+
+
+def _duplicate_losers(
+    con: duckdb.DuckDBPyConnection, plan: AnswerPlan, distinct: Distinct, relation: str
+) -> Callable[[Answers], np.ndarray] | None:
+    """Check 4: which answers a later answer of the same respondent to the same Value Code replaces.
+
+    Most loads have no duplicate, which one query over the keys tells; otherwise only the
+    duplicated respondents' rows are read to rank their answers (latest file and row win).
+    """
+    by = f"respondent_key, {_quote(plan.value_code)}" if plan.value_code else "respondent_key"
+    duplicated = con.execute(
+        f"SELECT DISTINCT respondent_key FROM {relation} GROUP BY {by} HAVING count(*) > 1"
+    ).to_arrow_table()
+    if not duplicated.num_rows:
+        return None
+    con.register("vm_duplicated", duplicated)
+    columns, _ = _columns(plan)
+    names = ", ".join(_quote(c) for c in columns)
+    newest: dict[tuple[str, int], tuple[str, int]] = {}
+    for batch in con.execute(
+        f"SELECT {names} FROM {relation} WHERE respondent_key IN (SELECT respondent_key FROM vm_duplicated)"
+    ).to_arrow_reader(_batch_rows(plan)):
+        answers, who = cells(batch, plan, distinct)
+        competing = np.flatnonzero(_Checks.of(answers, who, distinct).compete())
+        keys = who.key.to_pylist()
+        files, rows = strings(batch.column("source_file")).to_pylist(), batch.column("source_row").to_pylist()
+        for cell in competing.tolist():
+            row = int(answers.row[cell])
+            place = (files[row], rows[row])
+            slot = (keys[row], int(answers.code[cell]))
+            if slot not in newest or place > newest[slot]:
+                newest[slot] = place
+    con.unregister("vm_duplicated")
+    suspects = set(duplicated.column(0).to_pylist())
+
+    def losers(answers: Answers) -> np.ndarray:
+        out = np.zeros(len(answers.row), bool)
+        keys = strings(answers.batch.column("respondent_key")).fill_null("")
+        involved = pc.is_in(keys, value_set=pa.array(list(suspects), pa.string())).to_numpy(
+            zero_copy_only=False
+        )
+        if not involved.any():
+            return out
+        key_list = keys.to_pylist()
+        files = strings(answers.batch.column("source_file")).to_pylist()
+        rows = answers.batch.column("source_row").to_pylist()
+        for cell in np.flatnonzero(involved[answers.row]).tolist():
+            row = int(answers.row[cell])
+            best = newest.get((key_list[row], int(answers.code[cell])))
+            out[cell] = best is not None and best != (files[row], rows[row])
+        return out
+
+    return losers
+
+
+def _evaluations(
+    answers: Answers, who: Respondents, distinct: Distinct, good: np.ndarray | None
+) -> pa.RecordBatch:
+    """The good cells as evaluation rows (``good`` None: every cell)."""
+    level = np.array(distinct.level, np.int8)[answers.outcome]
+    group = who.group[answers.row]
+    row_indices = pa.array(answers.row.astype(np.int32))
+    batch = pa.record_batch(
+        [
+            pa.DictionaryArray.from_arrays(row_indices, who.key),
+            distinct.parties.dictionary(np.array(distinct.party, np.int32)[group]),
+            distinct.perspectives.dictionary(np.array(distinct.perspective, np.int32)[group]),
+            pa.DictionaryArray.from_arrays(who.role.indices.take(row_indices), who.role.dictionary),
+            distinct.codes.dictionary(answers.code),
+            pa.array(level, pa.int8(), mask=level == 0),
+            pa.array(np.array(distinct.blank, bool)[answers.outcome]),
+            answers.comment,
+            pa.DictionaryArray.from_arrays(who.source_file.indices.take(row_indices), who.source_file.dictionary),
+            pa.array(answers.batch.column("source_row").to_numpy(zero_copy_only=False).astype(np.int64)[answers.row]),
+            answers.source_column,
+        ],
+        schema=_WRITTEN_SCHEMA,
+    )  # fmt: skip
+    return batch if good is None else batch.filter(pa.array(good))
+
+
+def _set_aside(
+    answers: Answers, who: Respondents, reason: np.ndarray, distinct: Distinct, source_key: str
+) -> pa.Table:
+    cells = np.flatnonzero(reason >= 0)
+    rows = pa.array(answers.row[cells])
+    reasons = pa.array(distinct.reasons.values, pa.string())
+    return pa.table(
+        {
+            "source_key": pa.array([source_key] * len(cells), pa.string()),
+            "source_file": strings(answers.batch.column("source_file")).take(rows),
+            "source_row": answers.batch.column("source_row").take(rows).cast(pa.int64()),
+            "source_column": strings(answers.source_column).take(pa.array(cells)),
+            "value": answers.values(cells),
+            "reason": reasons.take(pa.array(reason[cells])),
+            "value_code": distinct.codes.dictionary(answers.code[cells]).cast(pa.string()),
+        }
+    )
+
+
+def _count(
+    tally: _Tally, answers: Answers, who: Respondents, distinct: Distinct, good: np.ndarray | None
+) -> None:
+    """Add the batch's respondents with an evaluation (and those whose role maps to no perspective)."""
+    has = np.ones(len(who.group), bool)
+    if good is not None:
+        has = np.zeros(len(who.group), bool)
+        has[answers.row[good]] = True
+    rows = pa.array(np.flatnonzero(has))
+    tally.keys.append(who.key.take(rows))
+    perspective = np.array(distinct.perspective, np.int32)[who.group]
+    unmapped = np.flatnonzero(has & (perspective < 0))
+    if len(unmapped):
+        party = np.array(distinct.party, np.int32)[who.group[unmapped]]
+        tally.unmapped.append(
+            pa.table(
+                {
+                    "party": distinct.parties.dictionary(party).cast(pa.string()),
+                    "role": strings(who.role).take(pa.array(unmapped)),
+                    "respondent_key": who.key.take(pa.array(unmapped)),
+                }
+            )
+        )  # fmt: skip
+
+
+def model(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    plan: AnswerPlan,
+    mapping: Mapping,
+    source_key: str,
+    out: str,
+    batches: LandedBatches | None = None,
+) -> Modelled:
+    """The landed rows (the DuckDB relation ``landed``) modelled into the new evaluations file ``out``.
+
+    ``batches`` reads the same rows faster where they are files (see
+    :meth:`vm_core.lake.storage.Lake.batches`); by default they are read through DuckDB.
     Raises :class:`AllSetAside` (nothing written) when no answer passes.
     """
-    answers_view(con, plan, source_key)
-    may_fail = checked_view(con, plan, mapping)
-    reasons: Counter[str] = Counter()
-    if may_fail:
-        reasons.update(
-            dict(
-                con.execute(
-                    "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL GROUP BY reason"
-                ).fetchall()
-            )
-        )
-        total = con.execute("SELECT count(*) FROM answers").fetchone()
-        if reasons and total and sum(reasons.values()) >= total[0]:
+    distinct = Distinct(mapping)
+    losers = _duplicate_losers(con, plan, distinct, "landed")
+    columns, dictionary = _columns(plan)
+    read = batches or duckdb_batches(con)
+    tally = _Tally()
+    with lake.writer(out, _WRITTEN_SCHEMA, arrow_schema=False, statistics=_STATISTICS) as writer:
+        for batch in read(columns, dictionary, _batch_rows(plan)):
+            if not batch.num_rows:
+                continue
+            answers, who = cells(batch, plan, distinct)
+            duplicate = losers(answers) if losers else None
+            reason = _Checks.of(answers, who, distinct).reasons(duplicate, distinct)
+            good = None if reason is None else reason < 0
+            if reason is not None:
+                tally.reasons.update(
+                    dict(zip(*np.unique(reason[reason >= 0], return_counts=True), strict=True))
+                )
+                tally.quarantined.append(_set_aside(answers, who, reason, distinct, source_key))
+            rows = _evaluations(answers, who, distinct, good)
+            if rows.num_rows:
+                writer.write(rows)
+            tally.evaluations += rows.num_rows
+            _count(tally, answers, who, distinct, good)
+        reasons = Counter({distinct.reasons.values[int(r)] or "": int(n) for r, n in tally.reasons.items()})
+        if reasons and not tally.evaluations:
             raise AllSetAside(reasons)
-    lake.write_query(con, EVALUATIONS_QUERY, out, EVALUATION_SCHEMA)
-    evaluations = lake.dataset([out]).count_rows()  # from the file's footer
-    if may_fail:
-        lake.relation(con, "written", [out])
-        people, unmapped = summary(con, "written")
-    else:  # every answer passed: the respondents are the landed ones (far fewer rows to read)
-        people, unmapped = summary(con, RESPONDENT_GROUPS)
-    return Modelled(evaluations, people, unmapped, quarantined(con, may_fail), reasons)
+    people, unmapped = _summary(tally)
+    return Modelled(tally.evaluations, people, unmapped, _quarantine_table(tally.quarantined), reasons)
 
 
-#: Each landed respondent with its party and perspective: counted instead of the evaluations when
-#: every answer passed (far fewer rows to read).
-RESPONDENT_GROUPS = (
-    "(SELECT a.respondent_key, a.role, g.party, g.perspective FROM "
-    "(SELECT DISTINCT respondent_key, organisation, role FROM respondents) a "
-    f"JOIN group_map g ON g.organisation_key = coalesce(a.organisation, {_literal(_NULL)}) "
-    f"AND g.role_key = coalesce(a.role, {_literal(_NULL)}))"
-)
-
-
-def summary(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, Counter[tuple[str, str]]]:
-    """(participants, unmapped roles) of the relation ``source``: each row a respondent's evaluation or group."""
-    row = con.execute(f"SELECT count(DISTINCT respondent_key) FROM {source}").fetchone()
-    people = int(row[0]) if row else 0
-    unmapped = con.execute(
-        f"SELECT party, role, count(DISTINCT respondent_key) FROM {source} "
-        "WHERE perspective IS NULL GROUP BY party, role"
-    ).fetchall()
+def _summary(tally: _Tally) -> tuple[int, Counter[tuple[str, str]]]:
+    keys = pa.chunked_array(tally.keys, pa.string())
+    people = int(pc.count_distinct(keys).as_py()) if len(keys) else 0
     roles: Counter[tuple[str, str]] = Counter()
-    for party, role, n in unmapped:
-        roles[(str(party), NO_ROLE if role is None or not str(role).strip() else str(role))] += int(n)
+    if tally.unmapped:
+        table = pa.concat_tables(tally.unmapped)
+        counted = table.group_by(["party", "role"], use_threads=False).aggregate(
+            [("respondent_key", "count_distinct")]
+        )
+        names = ("party", "role", "respondent_key_count_distinct")
+        for party, role, n in zip(*(counted.column(c).to_pylist() for c in names), strict=True):
+            roles[(str(party), NO_ROLE if role is None or not str(role).strip() else str(role))] += int(n)
     return people, roles
+
+
+def _quarantine_table(parts: Iterable[pa.Table]) -> pa.Table:
+    """The set-aside answers with :data:`QUARANTINE_COLUMNS`, in file, row and Value Code order."""
+    tables = list(parts)
+    if not tables:
+        return pa.table({name: pa.array([], pa.int64() if name == "source_row" else pa.string())
+                         for name in QUARANTINE_COLUMNS})  # fmt: skip
+    table = pa.concat_tables(tables).sort_by(
+        [("source_file", "ascending"), ("source_row", "ascending"), ("value_code", "ascending")]
+    )
+    return table.select(list(QUARANTINE_COLUMNS))

@@ -65,10 +65,28 @@ class CycleCounts:
 def cycle_counts(
     session: Session, lake: Lake, cycle: Cycle, files: Sequence[str] | None = None
 ) -> CycleCounts:
-    """One GROUP BY over the cycle's committed evaluation files (``files``, when the caller has listed them)."""
+    """One GROUP BY over the cycle's committed evaluation files (``files``, when the caller has listed them).
+
+    Lake files never change once written, so the counts of one list of files are counted once
+    per process: a run's audit reuses what its scoring counted.
+    """
     files = committed_files(session, cycle.id) if files is None else list(files)
     if not files:
         return CycleCounts()
+    key = (lake.url, tuple(files))
+    counted = _COUNTED.pop(key, None) or _count(lake, files)
+    _COUNTED[key] = counted  # the newest last: the oldest is dropped first
+    while len(_COUNTED) > _COUNTED_KEPT:
+        del _COUNTED[next(iter(_COUNTED))]
+    return counted
+
+
+#: counts of the last few file lists counted, newest last
+_COUNTED: dict[tuple[str, tuple[str, ...]], CycleCounts] = {}
+_COUNTED_KEPT = 16
+
+
+def _count(lake: Lake, files: list[str]) -> CycleCounts:
     with connect() as con:
         relation = evaluations_relation(con, lake, files)
         rows = con.execute(

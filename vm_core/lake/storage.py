@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,44 @@ EVALUATIONS = "evaluations"
 #: rows per Parquet row group: large enough for fast scans, small enough to stream
 ROW_GROUP = 256 * 1024
 COMPRESSION = "zstd"
+
+
+class BatchWriter:
+    """Writes batches to a Parquet file on a thread of its own, one batch behind its caller.
+
+    Arrow encodes and compresses without holding the GIL, so the next batch is parsed or
+    modelled while the last one is written; at most one batch waits in memory.
+    """
+
+    def __init__(self, parquet: pq.ParquetWriter):
+        self._parquet = parquet
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="vm-lake-writer")
+        self._pending: Future[None] | None = None
+        self._closed = False
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Queue one batch as row groups of at most :data:`ROW_GROUP` rows (an earlier write's error is raised here)."""
+        self._wait()
+        self._pending = self._pool.submit(self._parquet.write_batch, batch, row_group_size=ROW_GROUP)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self, *, failed: bool = False) -> None:
+        """Finish the file (its footer); with ``failed``, only stop (the caller deletes the file)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not failed:
+                self._wait()
+        finally:
+            if self._pending is not None:
+                self._pending.exception()  # let a running write finish before the file is closed
+            self._pool.shutdown(wait=True)
+            self._parquet.close()
 
 
 class LakeError(VmError):
@@ -135,50 +174,54 @@ class Lake:
         self.fs.move(temporary, full)
 
     @contextmanager
-    def writer(self, path: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
-        """A Parquet writer for a new file; on error the partial file is removed."""
+    def writer(
+        self, path: str, schema: pa.Schema, *, arrow_schema: bool = True, statistics: Sequence[str] = ()
+    ) -> Iterator[BatchWriter]:
+        """A writer of a new Parquet file; on error the partial file is removed.
+
+        ``arrow_schema=False`` leaves Arrow's own schema out of the file, so that columns written
+        dictionary-encoded read back as the plain strings Parquet stores. Only the ``statistics``
+        columns get min/max statistics: computing them for every text column costs more than
+        the rest of the encoding, and readers prune by partition, not by those columns.
+        """
         full = self.full(path)
         self._make_parent(full)
         sink = self.fs.open_output_stream(full)
-        writer = pq.ParquetWriter(sink, schema, compression=COMPRESSION)
+        wanted = [name for name in statistics if name in schema.names]
+        parquet = pq.ParquetWriter(
+            sink, schema, compression=COMPRESSION, store_schema=arrow_schema, write_statistics=wanted or False
+        )
+        writer = BatchWriter(parquet)
         try:
             yield writer
-        except BaseException:
             writer.close()
+        except BaseException:
+            writer.close(failed=True)
             sink.close()
             self.delete([path])
             raise
-        writer.close()
         sink.close()
 
-    def write_batches(self, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    def write_batches(
+        self, path: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], statistics: Sequence[str] = ()
+    ) -> int:
         """Stream batches into one new file; returns the rows written."""
         rows = 0
-        with self.writer(path, schema) as writer:
+        with self.writer(path, schema, statistics=statistics) as writer:
             for batch in batches:
                 if batch.num_rows:
-                    writer.write_batch(batch, row_group_size=ROW_GROUP)
+                    writer.write(batch)
                     rows += batch.num_rows
         return rows
 
-    def write_query(self, con: duckdb.DuckDBPyConnection, query: str, path: str, schema: pa.Schema) -> None:
-        """Write a DuckDB query's rows to a new file: DuckDB's parallel writer here, Arrow batches elsewhere."""
-        full = self.full(path)
-        if self.local:
-            self._make_parent(full)
-            try:
-                con.execute(
-                    f"COPY ({query}) TO {_sql_literal(full)} "
-                    f"(FORMAT parquet, COMPRESSION {COMPRESSION}, ROW_GROUP_SIZE {ROW_GROUP})"
-                )
-            except BaseException:
-                self.delete([path])
-                raise
-            return
-        # an object store: DuckDB cannot write there without its httpfs extension, so its result
-        # streams as Arrow batches (one row group at a time) into a multipart upload
-        reader = con.execute(query).to_arrow_reader(ROW_GROUP)
-        self.write_batches(path, schema, (batch.cast(schema) for batch in reader))
+    def batches(
+        self, paths: list[str], columns: list[str], dictionary: list[str], rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        """The files' ``columns`` in batches of at most ``rows``, file by file; ``dictionary`` columns
+        come dictionary-encoded as Parquet stores them (no string is hashed to encode them)."""
+        fmt = pads.ParquetFileFormat(read_options=pads.ParquetReadOptions(dictionary_columns=dictionary))
+        dataset = pads.dataset([self.full(p) for p in paths], filesystem=self.fs, format=fmt)
+        yield from dataset.to_batches(columns=columns, batch_size=rows)
 
     def _make_parent(self, full: str) -> None:
         """Create the folder of a file about to be written (object stores have none: nothing to do)."""

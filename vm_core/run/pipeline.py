@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pyarrow as pa
@@ -392,7 +392,7 @@ def _land(lake: Lake, partition: Partition, load_id: str, delivery: Delivery) ->
         for table in delivery.tables:
             path = partition.file(f"landed_{table.name}", load_id)
             written.setdefault(table.name, []).append(path)
-            lake.write_batches(path, table.schema, table.batches)
+            lake.write_batches(path, table.schema, table.batches, statistics=["source_row"])
     except BaseException:
         lake.delete(p for paths in written.values() for p in paths)
         raise
@@ -420,9 +420,9 @@ def _model(
     with connect() as con:
         if mode == "append":
             lake.latest(con, "landed", files, f'"{key}"')
-        else:
-            lake.relation(con, "landed", files)
-        return model(con, lake, plan, mapping, source.key, out)
+            return model(con, lake, plan, mapping, source.key, out)
+        lake.relation(con, "landed", files)
+        return model(con, lake, plan, mapping, source.key, out, partial(lake.batches, files))
 
 
 def _commit(

@@ -17,13 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from vm_core.settings import make_private_dir
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The newest migration's revision (tests/test_migrations.py checks it is Alembic's head).
+SCHEMA_HEAD = "0005"
 #: PostgreSQL advisory lock serialising migrations of one database (first 8 bytes of sha256("vm migrate")).
 MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"vm migrate").digest()[:8], "big", signed=True)
 
@@ -110,14 +112,16 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
 
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
-    """The store's migration revision and the newest one this version of vm knows (None: no schema)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    """The store's migration revision and the newest one this version of vm knows (None: no schema).
 
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    Read with one query and no Alembic import (which parses every migration): every command
+    asks this, and most find the store at head.
+    """
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current, head
+        if not inspect(connection).has_table("alembic_version"):
+            return None, SCHEMA_HEAD
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return current, SCHEMA_HEAD
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
