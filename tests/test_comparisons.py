@@ -130,6 +130,9 @@ def test_brunner_munzel_by_hand() -> None:
     assert result.ci_low == pytest.approx(7 / 9 - 2.776445105 * math.sqrt(7 / 162), abs=1e-9)
     assert result.ci_low == pytest.approx(0.200639, abs=1e-6)
     assert result.ci_high == 1.0
+    # the other way round, θ = 2/9 and the interval's lower end −0.354917 is cut to 0
+    mirrored = brunner_munzel([1, 1, 1, 0, 0], [0, 1, 1, 1, 0])
+    assert (mirrored.ci_low, mirrored.ci_high) == (0.0, pytest.approx(1 - 0.200639, abs=1e-6))
 
 
 def test_brunner_munzel_pain_scores_published() -> None:
