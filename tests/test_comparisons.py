@@ -155,6 +155,28 @@ def test_brunner_munzel_pain_scores_published() -> None:
     assert other.ci_low == pytest.approx(1 - result.ci_high, abs=1e-12)
 
 
+def test_brunner_munzel_worked_example_of_the_docs() -> None:
+    # docs/statistics.md: x = [0,0,2,6,2] against y = [0,2,4,4,0], n = 10 each.
+    # x among y: level 3 → (2 + 4/2)/10 = 0.4, level 4 → (6 + 4/2)/10 = 0.8, level 5 → 1.0
+    #   θ = (2·0.4 + 6·0.8 + 2·1.0)/10 = 0.76; v_x = (2·0.36² + 6·0.04² + 2·0.24²)/9 = 0.384/9
+    # y among x: level 2 → 0, level 3 → (0 + 2/2)/10 = 0.1, level 4 → (2 + 6/2)/10 = 0.5; mean 0.24
+    #   v_y = (2·0.24² + 4·0.14² + 4·0.26²)/9 = 0.464/9
+    # SE² = (0.384 + 0.464)/90 = 0.0094222; T = 0.26/0.097068 = 2.6785
+    # df = SE⁴ / ((0.384/90)² / 9 + (0.464/90)² / 9) = 17.841; p = 0.0154
+    # 95% interval 0.76 ± t(17.841; 0.975)·SE = 0.76 ± 2.10226·0.097068 = 0.556 … 0.964
+    se = math.sqrt((0.384 + 0.464) / 90)
+    result = brunner_munzel([0, 0, 2, 6, 2], [0, 2, 4, 4, 0])
+    assert result.theta == pytest.approx(0.76, abs=1e-12)
+    assert result.statistic == pytest.approx(0.26 / se, abs=1e-12)
+    assert result.statistic == pytest.approx(2.6785, abs=1e-4)
+    assert result.df == pytest.approx(se**4 / (((0.384 / 90) ** 2 + (0.464 / 90) ** 2) / 9), abs=1e-9)
+    assert result.df == pytest.approx(17.841, abs=1e-3)
+    assert result.p_value == pytest.approx(0.0154, abs=1e-4)
+    assert result.ci_low == pytest.approx(0.76 - 2.1022631 * se, abs=1e-7)
+    assert (round(result.ci_low, 3), round(result.ci_high, 3)) == (0.556, 0.964)
+    assert compare([0, 0, 2, 6, 2], [0, 2, 4, 4, 0]).verdict == "higher"
+
+
 @settings(max_examples=300, deadline=None)
 @given(counts_5, counts_5, st.sampled_from([0.05, 0.1, 0.01]))
 def test_brunner_munzel_agrees_with_scipy_and_the_rank_formula(
