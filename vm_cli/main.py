@@ -306,13 +306,13 @@ def migrate() -> None:
 def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Print Value Code scores per group. Hidden groups show no number, only why they are hidden."""
     from vm_core.read.reader import open_reader
-    from vm_core.read.scores import format_scores, read_scores
+    from vm_core.read.scores import format_scores, score_records
 
     with _reader(open_reader)() as session:
-        frame = read_scores(session, relationship_key, cycle)
-    if frame.empty:
+        records = score_records(session, relationship_key, cycle)
+    if not records:
         raise click.ClickException("no scores match; run `vm run CONFIG` (or `vm demo`) first")
-    click.echo(format_scores(frame, fmt), nl=False)
+    click.echo(format_scores(records, fmt), nl=False)
 
 
 @main.command()

@@ -18,9 +18,8 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from typing import Any, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-import pandas as pd
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
@@ -54,12 +53,14 @@ COUNT_COLUMNS = ("n", "n_no_level", "n_blank", *LEVEL_COLUMNS)
 MASKED_COLUMNS = (*COUNT_COLUMNS, "mean", "consensus", "agreement")
 FORMATS = ("table", "csv", "json")
 
+if TYPE_CHECKING:  # pandas is imported only for frames: `vm scores` prints without it
+    import pandas as pd
 
-def _empty_frame() -> pd.DataFrame:
-    return _frame({c: [] for c in FRAME_COLUMNS})
 
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
 
-def _frame(data: dict[str, list[Any]]) -> pd.DataFrame:
+    data = {c: [r[c] for r in records] for c in FRAME_COLUMNS}
     columns: dict[str, pd.Series] = {}
     for name in FRAME_COLUMNS:
         values = data[name]
@@ -91,15 +92,22 @@ def narrow_to(query: Select[*_Row], relationship_key: str | None, cycle_number: 
 def read_scores(
     session: Session, relationship_key: str | None = None, cycle_number: int | None = None
 ) -> pd.DataFrame:
-    """Scores as a frame with :data:`FRAME_COLUMNS`, anonymity re-enforced (module docstring).
+    """:func:`score_records` as a frame, typed: counts nullable ``Int64``, mean and consensus floats."""
+    return _frame(score_records(session, relationship_key, cycle_number))
+
+
+def score_records(
+    session: Session, relationship_key: str | None = None, cycle_number: int | None = None
+) -> list[dict[str, Any]]:
+    """Scores as records with :data:`FRAME_COLUMNS`, anonymity re-enforced (module docstring).
 
     One row per cycle × Value Code × group, ordered by relationship, cycle, section and
     Value Code position, group kind (all, party, perspective, party_perspective), then
     party and perspective position. ``relationship`` is the relationship key, ``cycle``
     the cycle number, ``value_code`` the identifier, ``group`` the group key, ``party``
-    and ``perspective`` the keys (None where not applicable). Counts are nullable
-    ``Int64``; mean and consensus are floats at full precision (NaN when suppressed);
-    formatting is the caller's job, see :func:`format_scores`.
+    and ``perspective`` the keys (None where not applicable). Every number of a hidden row
+    is None; mean and consensus are at full precision; formatting is the caller's job, see
+    :func:`format_scores`.
     """
     kind_order = case({kind: i for i, kind in enumerate(GROUP_KINDS)}, value=Score.group_kind, else_=99)
     query = (
@@ -151,7 +159,7 @@ def read_scores(
     query = narrow_to(query, relationship_key, cycle_number)
     records = [dict(r) for r in session.execute(query).mappings()]
     if not records:
-        return _empty_frame()
+        return []
 
     # Re-enforce anonymity per cycle × Value Code on the counts behind what was published.
     layouts: dict[int, RelationshipTable] = {}  # per cycle: retired groups stay where they have scores
@@ -186,7 +194,7 @@ def read_scores(
                 for column in MASKED_COLUMNS:
                     r[column] = None
 
-    return _frame({c: [r[c] for r in records] for c in FRAME_COLUMNS})
+    return [{c: r[c] for c in FRAME_COLUMNS} for r in records]
 
 
 # ---------------------------------------------------------------- formatting
@@ -194,6 +202,8 @@ def read_scores(
 
 def _value(value: Any) -> Any:
     """A frame cell as a plain Python value; None for NA."""
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
@@ -203,14 +213,18 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+def _from_frame(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {c: _value(v) for c, v in zip(columns, row, strict=True)}
-        for row in df[list(columns)].itertuples(index=False, name=None)
+        {c: _value(v) for c, v in zip(FRAME_COLUMNS, row, strict=True)}
+        for row in df[list(FRAME_COLUMNS)].itertuples(index=False, name=None)
     ]
 
 
-def _csv(df: pd.DataFrame) -> str:
+def _records(scores: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    return [{c: r[c] for c in columns} for r in scores]
+
+
+def _csv(df: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SCORE_COLUMNS)
@@ -224,7 +238,7 @@ def _csv(df: pd.DataFrame) -> str:
     return out.getvalue()
 
 
-def _json(df: pd.DataFrame) -> str:
+def _json(df: list[dict[str, Any]]) -> str:
     records = _records(df, (*SCORE_COLUMNS, "agreement"))
     for record in records:
         record["suppressed"] = bool(record["suppressed"])
@@ -235,7 +249,7 @@ _TABLE_COLUMNS = (*SCORE_COLUMNS[1 : SCORE_COLUMNS.index("suppressed")], "agreem
 _LEFT = {"value_code", "group_kind", "group", "agreement"}
 
 
-def _table(df: pd.DataFrame) -> str:
+def _table(df: list[dict[str, Any]]) -> str:
     cells: list[list[str]] = []
     for record in _records(df, (*_TABLE_COLUMNS, "relationship", "suppression")):
         hidden = bool(record["suppressed"])
@@ -261,7 +275,7 @@ def _table(df: pd.DataFrame) -> str:
         return "  ".join(v.ljust(w) if c in _LEFT else v.rjust(w) for c, v, w in parts).rstrip()
 
     blocks: list[str] = []
-    relationships = [str(r) for r in df["relationship"].tolist()]
+    relationships = [str(r["relationship"]) for r in df]
     previous: str | None = None
     for relationship, line in zip(relationships, cells, strict=True):
         if relationship != previous:
@@ -275,8 +289,8 @@ def _table(df: pd.DataFrame) -> str:
     return "\n".join(blocks) + "\n"
 
 
-def format_scores(df: pd.DataFrame, fmt: str = "table") -> str:
-    """Render a :func:`read_scores` frame as ``fmt``, one of :data:`FORMATS` (else ValueError).
+def format_scores(scores: pd.DataFrame | list[dict[str, Any]], fmt: str = "table") -> str:
+    """Render :func:`score_records` (or a :func:`read_scores` frame) as ``fmt``, one of :data:`FORMATS`.
 
     * ``csv``: header exactly :data:`~vm_core.scoring.SCORE_COLUMNS`, one row per Value
       Code × group; a hidden row has blank fields for every number (n included),
@@ -286,7 +300,10 @@ def format_scores(df: pd.DataFrame, fmt: str = "table") -> str:
       number of a hidden row, and for ``suppression`` of a shown one;
     * ``table``: aligned text per relationship, mean and consensus to 2 decimals, "—"
       for every number of a hidden row, whose ``suppressed`` column gives the reason.
+
+    Any other ``fmt`` is a ValueError.
     """
+    df = scores if isinstance(scores, list) else _from_frame(scores)
     if fmt == "csv":
         return _csv(df)
     if fmt == "json":

@@ -44,12 +44,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
-
-from vm_core.lake.evidence import CycleCounts
 
 # Group and ALL lived here before the anonymity engine: re-exported for existing importers
 from vm_core.scoring.anonymity import ALL as ALL
@@ -68,6 +66,9 @@ from vm_core.store.models import (
     Section,
     ValueCode,
 )
+
+if TYPE_CHECKING:  # the lake (pyarrow) is not imported to read scores
+    from vm_core.lake.evidence import CycleCounts
 
 #: The columns of a score as exported (CSV header, JSON keys); see vm_core.read.scores.
 SCORE_COLUMNS = (
