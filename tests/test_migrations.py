@@ -94,11 +94,12 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine.dispose()
 
 
-def test_the_newest_head_is_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_head_is_actions_after_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
-    assert script.get_current_head() == "0005"
+    assert script.get_current_head() == "0006"
+    assert script.get_revision("0006").down_revision == "0005"
     # 0005 follows 0004 once that revision (another branch) is merged, 0003 until then
     assert script.get_revision("0005").down_revision in ("0003", "0004")
 
@@ -137,6 +138,7 @@ def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
     assert "lake_file" in inspect(store.engine).get_table_names()
     assert all(LAKE_COLUMNS[t] <= columns(t) for t in LAKE_COLUMNS)
 
+    command.downgrade(alembic_config(store.engine), "0005")  # the revisions after the lake first
     command.downgrade(alembic_config(store.engine), "-1")
     assert "lake_file" not in inspect(store.engine).get_table_names()
     assert not any(LAKE_COLUMNS[t] & columns(t) for t in LAKE_COLUMNS)
