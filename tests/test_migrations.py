@@ -158,3 +158,38 @@ def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
         if store.backend == "sqlite":  # migrations turn foreign keys off while they run, and back on
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert diff == []
+
+
+ACTION_TABLES = {"action", "action_link", "action_change"}
+
+
+@pytest.mark.store
+def test_0006_adds_the_action_tables_and_round_trips(store: Store) -> None:
+    """0006 creates the action tables; down removes only them, and up again gives an empty, usable set."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from tests.factories import seed_world
+    from vm_core.actions import ActionEdit, create_action, list_actions
+    from vm_core.store.models import Cycle
+
+    with store.sessions() as s, s.begin():
+        seed_world(s)
+        create_action(s, "acme-bolt", 1, ActionEdit(title="Agree KPIs", value_codes=("VC1",)), by="alice")
+
+    def tables() -> set[str]:
+        return set(inspect(store.engine).get_table_names())
+
+    assert tables() >= ACTION_TABLES
+    command.downgrade(alembic_config(store.engine), "0005")
+    assert not ACTION_TABLES & tables()
+    with store.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Cycle)) == 1
+    command.upgrade(alembic_config(store.engine), "head")
+    with store.sessions() as s, s.begin():
+        assert list_actions(s) == []
+        again = create_action(s, "acme-bolt", 1, ActionEdit(title="Agree KPIs"), by="alice")
+        assert again.version == 1
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
