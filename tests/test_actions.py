@@ -16,10 +16,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
 from tests.conftest import Store
 from tests.factories import seed_cycle, seed_world
+from vm_cli.main import main
 from vm_core.actions import (
     ActionConflict,
     ActionEdit,
@@ -435,3 +437,92 @@ def test_csv_and_json_carry_every_column(world: Store, several: dict[str, int], 
     )
     with pytest.raises(ActionError, match=r"actions\.txt: export to a \.csv or \.xlsx file"):
         write_actions(views, tmp_path / "actions.txt")  # fmt: skip
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def _vm(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["actions", *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def cli(world: Store, vm_env: Store) -> Store:
+    return world
+
+
+def test_vm_actions_add_update_list_history_and_export(cli: Store, tmp_path: Path) -> None:
+    code, out = _vm("add", "--relationship", REL, "--cycle", "1", "--title", "Agree KPIs", "--code", "DEL-KPI",
+                    "--code", "rel-openness", "--party", "supplier", "--owner", "Jane", "--due", "2026-11-15", "--by", "alice")  # fmt: skip
+    assert code == 0, out
+    action_id = int(out.split()[2])
+    assert out == f"added action {action_id} (version 1): Agree KPIs\n"
+
+    code, out = _vm(
+        "update",
+        str(action_id),
+        "--version",
+        "1",
+        "--status",
+        "in progress",
+        "--percent",
+        "50",
+        "--by",
+        "bob",
+    )
+    assert (code, out) == (0, f"updated action {action_id} to version 2: status, percent_complete\n")
+    code, out = _vm("update", str(action_id), "--version", "1", "--notes", "stale", "--by", "carol")
+    assert code == 1
+    assert f"Error: action {action_id} was changed after you opened version 1: by bob at " in out
+    code, out = _vm(
+        "update", str(action_id), "--due", "", "--no-codes", "--by", "carol"
+    )  # no --version: as it is now
+    assert (code, out) == (0, f"updated action {action_id} to version 3: value_codes, due_on\n")
+
+    code, out = _vm("list", "--format", "json", "--status", "in_progress")
+    assert code == 0, out
+    (listed,) = json.loads(out)
+    assert (listed["id"], listed["version"], listed["value_codes"], listed["due_on"]) == (
+        action_id,
+        3,
+        [],
+        None,
+    )
+    code, out = _vm("list", "--format", "csv", "--party", "client")
+    assert (code, out) == (0, ",".join(EXPORT_COLUMNS) + "\n")
+    code, out = _vm("list")
+    assert code == 0
+    header, line = out.splitlines()
+    assert header.split()[:4] == ["id", "version", "relationship", "cycle"]
+    assert "in_progress" in line
+    assert "Agree KPIs" in line
+
+    code, out = _vm("history", str(action_id))
+    assert code == 0
+    v1, v2, v3 = out.splitlines()
+    assert v1.startswith("v1  ")
+    assert "  alice  created: title 'Agree KPIs'" in v1
+    assert "; value_codes ['DEL-KPI', 'REL-OPENNESS']; " in v1
+    assert v2.endswith("  bob  status: 'not_started' → 'in_progress'; percent_complete: 0 → 50")
+    assert v3.endswith("  carol  value_codes: ['DEL-KPI', 'REL-OPENNESS'] → —; due_on: '2026-11-15' → —")
+
+    code, out = _vm("export", str(tmp_path / "a.xlsx"), "--relationship", REL)
+    assert (code, out) == (0, f"wrote 1 action to {tmp_path / 'a.xlsx'}\n")
+    assert openpyxl.load_workbook(tmp_path / "a.xlsx").active.max_row == 2
+
+
+def test_vm_actions_errors_are_one_line(cli: Store) -> None:
+    code, out = _vm(
+        "add", "--relationship", REL, "--cycle", "1", "--title", "x", "--percent", "120", "--by", "a"
+    )
+    assert (code, out) == (1, "Error: % complete must be a whole number from 0 to 100, got 120\n")
+    code, out = _vm(
+        "add", "--relationship", REL, "--cycle", "1", "--title", "x", "--due", "1 Dec", "--by", "a"
+    )
+    assert code == 2
+    assert "'1 Dec' is not a date (YYYY-MM-DD)" in out
+    code, out = _vm("update", "42", "--status", "complete", "--by", "a")
+    assert (code, out) == (1, "Error: no action 42 in the store\n")
+    code, out = _vm("list", "--overdue")
+    assert (code, out) == (0, "no actions match\n")
