@@ -30,13 +30,37 @@ def test_help_imports_nothing_heavy() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["scores"], ["init"], ["library"], ["library", "import"], ["demo"], ["app"]]
+    "command",
+    [
+        [],
+        ["run"],
+        ["scores"],
+        ["init"],
+        ["library"],
+        ["library", "import"],
+        ["demo"],
+        ["app"],
+        ["actions"],
+        ["actions", "list"],
+        ["actions", "add"],
+        ["actions", "update"],
+        ["actions", "history"],
+        ["actions", "export"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
     assert len(result.output.splitlines()) > 3
+
+
+def test_the_action_status_help_names_every_status() -> None:
+    """The CLI spells the statuses out in its help without importing the models (`vm --help` stays fast)."""
+    from vm_cli.main import ACTION_STATUS_HELP
+    from vm_core.store.models import ACTION_STATUSES
+
+    assert ", ".join(ACTION_STATUSES) == ACTION_STATUS_HELP
 
 
 def test_init_scaffolds_a_configuration_that_loads(tmp_path: Path) -> None:

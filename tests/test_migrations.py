@@ -95,11 +95,12 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine.dispose()
 
 
-def test_the_newest_head_is_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_head_is_actions_after_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
-    assert script.get_current_head() == "0005"
+    assert script.get_current_head() == "0006"
+    assert script.get_revision("0006").down_revision == "0005"
     # 0005 follows 0004 once that revision (another branch) is merged, 0003 until then
     assert script.get_revision("0005").down_revision in ("0003", "0004")
 
@@ -138,6 +139,7 @@ def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
     assert "lake_file" in inspect(store.engine).get_table_names()
     assert all(LAKE_COLUMNS[t] <= columns(t) for t in LAKE_COLUMNS)
 
+    command.downgrade(alembic_config(store.engine), "0005")  # the revisions after the lake first
     command.downgrade(alembic_config(store.engine), "-1")
     assert "lake_file" not in inspect(store.engine).get_table_names()
     assert not any(LAKE_COLUMNS[t] & columns(t) for t in LAKE_COLUMNS)
@@ -156,4 +158,39 @@ def test_0005_adds_the_lake_and_round_trips(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         if store.backend == "sqlite":  # migrations turn foreign keys off while they run, and back on
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert diff == []
+
+
+ACTION_TABLES = {"action", "action_link", "action_change"}
+
+
+@pytest.mark.store
+def test_0006_adds_the_action_tables_and_round_trips(store: Store) -> None:
+    """0006 creates the action tables; down removes only them, and up again gives an empty, usable set."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from tests.factories import seed_world
+    from vm_core.actions import ActionEdit, create_action, list_actions
+    from vm_core.store.models import Cycle
+
+    with store.sessions() as s, s.begin():
+        seed_world(s)
+        create_action(s, "acme-bolt", 1, ActionEdit(title="Agree KPIs", value_codes=("VC1",)), by="alice")
+
+    def tables() -> set[str]:
+        return set(inspect(store.engine).get_table_names())
+
+    assert tables() >= ACTION_TABLES
+    command.downgrade(alembic_config(store.engine), "0005")
+    assert not ACTION_TABLES & tables()
+    with store.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Cycle)) == 1
+    command.upgrade(alembic_config(store.engine), "head")
+    with store.sessions() as s, s.begin():
+        assert list_actions(s) == []
+        again = create_action(s, "acme-bolt", 1, ActionEdit(title="Agree KPIs"), by="alice")
+        assert again.version == 1
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -516,6 +517,244 @@ def landing_purge(relationship_key: str | None, days: int | None) -> None:
     for key in keys:
         for line in purge_expired(settings, key, days).lines(key, days):
             click.echo(line)
+
+
+# ---------------------------------------------------------------- improvement actions
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | str | None:
+    """An option's date as YYYY-MM-DD; an empty value ("") is kept, to clear the field."""
+    if not value:
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+#: The statuses, as ``vm_core.store.models.ACTION_STATUSES`` has them (not imported: `vm --help` stays fast).
+ACTION_STATUS_HELP = "not_started, in_progress, on_hold, complete, cancelled"
+
+
+def _options(*options: Any) -> Any:
+    """Apply ``options`` in the order given (so --help lists them so)."""
+
+    def decorate(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+_filter_options = _options(
+    click.option("--relationship", "relationship_key", help="Relationship key (default: all)."),
+    click.option("--cycle", type=int, help="Raised by this cycle."),
+    click.option(
+        "--status", "statuses", multiple=True, help=f"Any of these (repeatable): {ACTION_STATUS_HELP}."
+    ),
+    click.option("--owner", help="Part of the owner's name (any case)."),
+    click.option("--party", help="Owned by this party (key)."),
+    click.option("--code", help="Linked to this Value Code."),
+    click.option("--thing", help="Linked to this Thing That Matters."),
+    click.option("--due-before", callback=_date, metavar="YYYY-MM-DD", help="Due before this date."),
+    click.option("--overdue", is_flag=True, help="Past due and neither complete nor cancelled."),
+)
+
+_edit_options = _options(
+    click.option("--title", help="What will be done, in a line (required for add)."),
+    click.option("--description", help="What and why, in more words."),
+    click.option(
+        "--code",
+        "value_codes",
+        multiple=True,
+        help="A Value Code it means to improve (repeatable; update: replaces those linked).",
+    ),
+    click.option(
+        "--thing",
+        "things",
+        multiple=True,
+        help="A Thing That Matters it means to improve (repeatable; update: replaces those linked).",
+    ),
+    click.option("--finding", "finding_key", help="The id of the finding that raised it."),
+    click.option("--mode", help="resolve, solve or dissolve (add: default the cycle's mode)."),
+    click.option("--owner", "owner_person", help="The person who owns it."),
+    click.option("--party", "owner_party", help="The party (key) that owns it."),
+    click.option("--due", "due_on", callback=_date, metavar="YYYY-MM-DD", help="Due date."),
+    click.option("--status", help=f"One of {ACTION_STATUS_HELP} (complete sets 100%)."),
+    click.option("--percent", "percent_complete", type=int, help="% complete, 0–100."),
+    click.option("--notes", help="Notes (replace the notes there are)."),
+    click.option("--by", help="Who makes the change, for the history (default: your login name)."),
+)
+
+
+def _action_filter(options: dict[str, Any]) -> Any:
+    from vm_core.actions import ActionFilter
+
+    return ActionFilter(
+        relationship=options["relationship_key"],
+        cycle=options["cycle"],
+        statuses=options["statuses"],
+        owner=options["owner"],
+        party=options["party"],
+        code=options["code"],
+        thing=options["thing"],
+        due_before=options["due_before"],
+        overdue=options["overdue"],
+    )
+
+
+def _action_edit(options: dict[str, Any]) -> Any:
+    """The fields given on the command line; an empty text clears an optional field."""
+    from vm_core.actions import ActionEdit
+
+    given = {name: value for name, value in options.items() if value is not None and value != ()}
+    if given.get("due_on") == "":
+        given["due_on"] = None
+    for links in ("value_codes", "things"):  # [] (from --no-codes / --no-things): unlink them all
+        if links in given:
+            given[links] = tuple(given[links])
+    return ActionEdit(**given)
+
+
+def _editor(by: str | None) -> str:
+    if by:
+        return by
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as exc:
+        raise click.UsageError("give --by NAME: who makes the change, for the history") from exc
+
+
+def _listed_actions(options: dict[str, Any]) -> Any:
+    from vm_core.actions import list_actions
+    from vm_core.errors import VmError
+    from vm_core.read.reader import open_reader
+
+    try:
+        with _reader(open_reader)() as session:
+            return list_actions(session, _action_filter(options))
+    except VmError as exc:
+        _fail(exc)
+
+
+@main.group()
+def actions() -> None:
+    """Improvement actions agreed with the parties: list, add, update, history, export.
+
+    Two people changing one action: the second is told who changed what and when, and nothing is
+    lost (give the --version you saw; `vm actions list` shows it).
+    """
+
+
+@actions.command("list")
+@_filter_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def actions_list(fmt: str, **filters: Any) -> None:
+    """List actions by relationship and due date (undated last); csv and json have every column."""
+    from vm_core.actions import format_actions
+
+    views = _listed_actions(filters)
+    if not views and fmt == "table":
+        click.echo("no actions match")
+        return
+    click.echo(format_actions(views, fmt), nl=False)
+
+
+@actions.command("add")
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--cycle", type=int, required=True, help="The cycle whose results raised it.")
+@_edit_options
+def actions_add(relationship_key: str, cycle: int, by: str | None, **edit: Any) -> None:
+    """Add an action: Value Codes and Things That Matter are those of the cycle's library."""
+    from vm_core.actions import create_action
+    from vm_core.errors import VmError
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store.db import transaction
+
+    try:
+        with transaction(open_store(Settings.from_env())) as session:
+            view = create_action(session, relationship_key, cycle, _action_edit(edit), by=_editor(by))
+    except VmError as exc:
+        _fail(exc)
+    click.echo(f"added action {view.id} (version {view.version}): {view.fields.title}")
+
+
+@actions.command("update")
+@click.argument("action_id", type=int)
+@click.option(
+    "--version",
+    "seen_version",
+    type=int,
+    help="The version you saw: refused, naming who changed what, if the action changed since. "
+    "Without it the fields you give overwrite what is there now.",
+)
+@_edit_options
+@click.option("--no-codes", is_flag=True, help="Unlink every Value Code.")
+@click.option("--no-things", is_flag=True, help="Unlink every Thing That Matters.")
+def actions_update(
+    action_id: int, seen_version: int | None, by: str | None, no_codes: bool, no_things: bool, **edit: Any
+) -> None:
+    """Change action ACTION_ID: only the fields given; an empty value ("") clears an optional one."""
+    from vm_core.actions import action_history, get_action, update_action
+    from vm_core.errors import VmError
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store.db import transaction
+
+    unlinked = [name for name, flag in (("value_codes", no_codes), ("things", no_things)) if flag]
+    if any(edit[name] for name in unlinked):
+        raise click.UsageError("give --code/--thing or --no-codes/--no-things, not both")
+    changes = _action_edit({**edit, **{name: [] for name in unlinked}})
+    try:
+        with transaction(open_store(Settings.from_env())) as session:
+            seen = seen_version if seen_version is not None else get_action(session, action_id).version
+            view = update_action(session, action_id, seen, changes, by=_editor(by))
+            changed = list(action_history(session, action_id)[-1].changes) if view.version != seen else []
+    except VmError as exc:
+        _fail(exc)
+    if not changed:
+        click.echo(f"action {action_id}: nothing changed (version {view.version})")
+        return
+    click.echo(f"updated action {action_id} to version {view.version}: {', '.join(changed)}")
+
+
+@actions.command("history")
+@click.argument("action_id", type=int)
+def actions_history(action_id: int) -> None:
+    """Every version of action ACTION_ID: when (UTC), who, and each field from what to what."""
+    from vm_core.actions import action_history, history_lines
+    from vm_core.errors import VmError
+    from vm_core.read.reader import open_reader
+
+    try:
+        with _reader(open_reader)() as session:
+            lines = history_lines(action_history(session, action_id))
+    except VmError as exc:
+        _fail(exc)
+    for line in lines:
+        click.echo(line)
+
+
+@actions.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_filter_options
+def actions_export(file: Path, **filters: Any) -> None:
+    """Write the actions (filtered as for `list`) to FILE: a workbook (.xlsx) or CSV (.csv)."""
+    from vm_core.actions import write_actions
+    from vm_core.errors import VmError
+
+    views = _listed_actions(filters)
+    try:
+        write_actions(views, file)
+    except VmError as exc:
+        _fail(exc)
+    click.echo(f"wrote {len(views)} action{'' if len(views) == 1 else 's'} to {file}")
 
 
 def _reader(open_reader: Any, settings: Any = None) -> Any:

@@ -2,7 +2,8 @@
 
 Value Code library (versioned) → relationships with parties, perspectives and an
 equivalence map → cycles (each pinned to a library version) → pseudonymous
-participants and their evaluations → scores per cycle × Value Code × group.
+participants and their evaluations → scores per cycle × Value Code × group;
+improvement actions agreed for a relationship, with their full history.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ CYCLE_MODES = ("resolve", "solve", "dissolve")
 #: No configuration can publish a group smaller than this (the default is 5).
 MIN_GROUP_SIZE_FLOOR = 3
 GROUP_KINDS = ("all", "party", "perspective", "party_perspective")
+#: An improvement action's status, from raised to closed.
+ACTION_STATUSES = ("not_started", "in_progress", "on_hold", "complete", "cancelled")
+#: Statuses that close an action: a closed action is never overdue.
+CLOSED_ACTION_STATUSES = ("complete", "cancelled")
+#: What an action may be linked to, by identifier / name in the library of the cycle that raised it.
+ACTION_LINK_KINDS = ("value_code", "thing")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
 
 # ---------------------------------------------------------------- Value Code library
@@ -420,3 +431,82 @@ class PublishedTally(Base):
     l3: Mapped[int]
     l4: Mapped[int]
     l5: Mapped[int]
+
+
+# ---------------------------------------------------------------- improvement actions
+
+
+class Action(Base):
+    """An improvement action agreed for a relationship, raised by one of its cycles.
+
+    ``version`` counts the edits: an update names the version its editor saw and is refused when
+    another edit came first (``vm_core.actions.write``), so no edit is lost; each version's changes
+    are one ``action_change`` row. A complete action is 100 % complete (a check constraint).
+    """
+
+    __tablename__ = "action"
+    __table_args__ = (
+        CheckConstraint(f"mode IN ({_sql_list(CYCLE_MODES)})", name="mode_known"),
+        CheckConstraint(f"status IN ({_sql_list(ACTION_STATUSES)})", name="status_known"),
+        CheckConstraint("percent_complete BETWEEN 0 AND 100", name="percent_complete_range"),
+        CheckConstraint("status <> 'complete' OR percent_complete = 100", name="complete_is_100_percent"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+    id: Mapped[intpk]
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationship.id", ondelete="CASCADE"), index=True
+    )
+    #: the cycle whose results raised the action; its library version resolves the linked codes
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    #: the stable id of the finding that raised it (None: raised in discussion)
+    finding_key: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    mode: Mapped[str] = mapped_column(String(20))
+    owner_person: Mapped[str | None] = mapped_column(String(200))
+    #: the organisation that owns it (a retired party stays; None: not assigned yet)
+    owner_party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="SET NULL"))
+    due_on: Mapped[dt.date | None]
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    percent_complete: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[created]
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[created]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class ActionLink(Base):
+    """A Value Code (by identifier) or Thing That Matters (by name) an action means to improve.
+
+    Stored by identifier or name, not by row: the next cycle may use another library version, and
+    whether the action worked compares the same identifier across cycles.
+    """
+
+    __tablename__ = "action_link"
+    __table_args__ = (
+        UniqueConstraint("action_id", "kind", "target"),
+        CheckConstraint(f"kind IN ({_sql_list(ACTION_LINK_KINDS)})", name="kind_known"),
+    )
+    id: Mapped[intpk]
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str]
+
+
+class ActionChange(Base):
+    """One edit of an action: who, when, and every changed field as ``{field: [before, after]}``.
+
+    Version 1 is the creation (every field given, from null). One row per version: two edits can
+    never both become the same version, whatever happens above the database.
+    """
+
+    __tablename__ = "action_change"
+    __table_args__ = (UniqueConstraint("action_id", "version"),)
+    id: Mapped[intpk]
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    changed_at: Mapped[created]
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[dict[str, Any]]
