@@ -269,7 +269,7 @@ def instrument(timer: StepTimer) -> None:
     connector = get_connector("qualtrics_csv")
     timer.wrap(connector, "fingerprint", "source: fingerprint (SHA-256 of the file)")
     timer.wrap(pipeline, "_land", "source: parse + pseudonymise + land (streamed to the lake)")
-    timer.wrap(pipeline, "_model", "source: model in DuckDB + write evaluations")
+    timer.wrap(pipeline, "_model", "source: model (Arrow batches) + write evaluations")
     timer.wrap(pipeline, "_commit", "source: commit (manifest rows, counts, quarantine)")
     timer.wrap(pipeline, "cycle_counts", "score: one GROUP BY over the lake")
     timer.wrap(pipeline, "score_cycle", "score: anonymity engine + score rows")

@@ -8,6 +8,7 @@ The header is read record by record; the data rows stream in Arrow batches (conn
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -565,16 +566,7 @@ def _responses(
         if pc.any(blank).as_py():
             at = rows[pc.index(blank, True).as_py()].as_py()
             raise SourceError(file, "response id is blank", at, response_col.export_tag)
-        for response_id, row in zip(response_ids.to_pylist(), rows.to_pylist(), strict=True):
-            first = seen.setdefault(response_id, (file, row))
-            if first != (file, row):
-                where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
-                raise SourceError(
-                    file,
-                    f"the same response id appears twice (first in {where})",
-                    row,
-                    response_col.export_tag,
-                )
+        _check_unique(response_ids.to_pylist(), rows.to_pylist(), file, seen, response_col.export_tag)
         identity = pc.coalesce(*(blank_to_null(raw(batch, c)) for c in respondent), response_ids)
         keys = pa.array(ctx.pseudonymise_many(identity.to_pylist()), pa.string())
         columns: dict[str, pa.Array] = {
@@ -593,6 +585,21 @@ def _responses(
                 values = scrub_array(values, ctx.report.scrubbed)
             columns[one.landed_name(column)] = values
         yield pa.RecordBatch.from_pydict(columns, schema=one.schema)
+
+
+def _check_unique(
+    ids: list[str], rows: list[int], file: str, seen: dict[str, tuple[str, int]], column: str
+) -> None:
+    """Each response id once in a delivery; ``seen`` holds the (file, row) of every id so far."""
+    batch = dict(zip(ids, zip(itertools.repeat(file), rows, strict=False), strict=True))
+    if len(batch) == len(ids) and batch.keys().isdisjoint(seen):  # the usual case, checked in C
+        seen.update(batch)
+        return
+    for response_id, row in zip(ids, rows, strict=True):
+        first = seen.setdefault(response_id, (file, row))
+        if first != (file, row):
+            where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
+            raise SourceError(file, f"the same response id appears twice (first in {where})", row, column)
 
 
 def _row_kinds(status: pa.Array | None, channel: pa.Array | None, n: int) -> pa.Array:

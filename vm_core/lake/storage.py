@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 EVALUATIONS = "evaluations"
 #: rows per Parquet row group: large enough for fast scans, small enough to stream
-ROW_GROUP = 256 * 1024
+ROW_GROUP = 512 * 1024
 COMPRESSION = "zstd"
 
 
