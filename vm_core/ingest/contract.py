@@ -4,7 +4,7 @@ A row that breaks the contract is not dropped: it goes to quarantine with the
 source file, row, column and the reason, and every other row goes on.
 
 The contract is :class:`EvaluationContract`. Modelling applies it to millions of rows as vectorised
-checks in DuckDB (:func:`vm_core.ingest.modelling.checked_view`) that give each failing row the reason a
+checks over Arrow batches (:mod:`vm_core.ingest.modelling`) that give each failing row the reason a
 lazy pandera validation of the whole frame gives it (its first failure case wins);
 ``tests/test_contract.py`` runs the same answers both ways and compares them row for row.
 """
