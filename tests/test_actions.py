@@ -526,3 +526,81 @@ def test_vm_actions_errors_are_one_line(cli: Store) -> None:
     assert (code, out) == (1, "Error: no action 42 in the store\n")
     code, out = _vm("list", "--overdue")
     assert (code, out) == (0, "no actions match\n")
+
+
+# ---------------------------------------------------------------- importing a list of actions
+
+ACTIONS_YAML = """\
+actions:
+  - cycle: 1
+    title: Agree KPIs
+    value_codes: [DEL-KPI]
+    owner_party: supplier
+    due_on: 2027-03-31
+    status: In progress
+    percent_complete: 40
+  - cycle: 2
+    title: Open-book reviews
+    value_codes: REL-OPENNESS
+    things: [Trust]
+    status: complete
+"""
+
+
+def test_an_action_list_is_imported_once(world: Store, tmp_path: Path) -> None:
+    from vm_core.actions.importing import import_actions
+
+    path = tmp_path / "actions.yaml"
+    path.write_text(ACTIONS_YAML, encoding="utf-8")
+    with transaction(world.sessions) as s:
+        first = import_actions(s, REL, path, by="demo")
+    with transaction(world.sessions) as s:
+        again = import_actions(s, REL, path, by="demo")
+    assert (len(first.added), first.already_there) == (2, 0)
+    assert (again.added, again.already_there) == ([], 2)
+    with world.sessions() as s:
+        views = list_actions(s, ActionFilter(relationship=REL), today=TODAY)
+    assert [(v.cycle, v.fields.title, v.fields.status, v.fields.percent_complete) for v in views] == [
+        (1, "Agree KPIs", "in_progress", 40),
+        (2, "Open-book reviews", "complete", 100),
+    ]
+    assert views[1].fields.value_codes == ("REL-OPENNESS",)
+    assert views[0].fields.due_on == dt.date(2027, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("  - cycle: 1\n    title: X\n    owner: bob\n", "actions.yaml, action 2: unknown field 'owner'"),
+        ("  - cycle: 9\n    title: X\n", "actions.yaml, action 2:"),
+        ("  - cycle: 1\n    title: X\n    value_codes: [DEL-NOPE]\n", "actions.yaml, action 2:"),
+        ("  - cycle: 1\n    title: X\n    due_on: next week\n", "due_on 'next week' is not a date"),
+        ("  - title: X\n", "with `cycle:` a cycle number"),
+    ],
+)
+def test_a_bad_item_is_one_line_and_nothing_is_added(
+    world: Store, tmp_path: Path, item: str, message: str
+) -> None:
+    from vm_core.actions.importing import import_actions
+
+    path = tmp_path / "actions.yaml"
+    path.write_text("actions:\n  - cycle: 1\n    title: Fine\n" + item, encoding="utf-8")
+    with pytest.raises(ActionError) as caught, transaction(world.sessions) as s:
+        import_actions(s, REL, path, by="demo")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    with world.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_vm_actions_import(world: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VM_HOME", str(world.settings.home))
+    monkeypatch.setenv("VM_DATABASE_URL", world.settings.database_url)
+    path = tmp_path / "actions.yaml"
+    path.write_text(ACTIONS_YAML, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["actions", "import", str(path), "--relationship", REL, "--by", "x"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "actions: 2 added, 0 already there (actions.yaml)"
+    result = runner.invoke(main, ["actions", "import", str(path), "--relationship", REL, "--by", "x"])
+    assert result.output.strip() == "actions: 0 added, 2 already there (actions.yaml)"

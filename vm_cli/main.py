@@ -12,6 +12,7 @@ import click
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO_ROOT / "examples" / "demo" / "relationship.yaml"
+DEMO_ACTIONS = DEMO_CONFIG.with_name("actions.yaml")
 APP_SCRIPT = REPO_ROOT / "app" / "streamlit_app.py"
 
 #: Quiet, offline-friendly defaults for the libraries underneath (a user's own setting wins).
@@ -59,6 +60,8 @@ def demo(no_app: bool, port: int) -> None:
     """Build the Northwind Council ⇄ Contoso Services demo (three cycles) and open the review app."""
     click.echo(f"Demo relationship: {DEMO_CONFIG.relative_to(REPO_ROOT)} (store: {_store_label()})")
     _run(DEMO_CONFIG, cycles=None, force=False, use_prefect=True)
+    # the improvement actions the team agreed after cycles 1 and 2 (added once; a rerun keeps them)
+    click.echo(_import_actions(DEMO_ACTIONS, "northwind-contoso", "demo"))
     if no_app:
         click.echo("Review app: run `vm app`")
         return
@@ -683,6 +686,30 @@ def actions_add(relationship_key: str, cycle: int, by: str | None, **edit: Any) 
     except VmError as exc:
         _fail(exc)
     click.echo(f"added action {view.id} (version {view.version}): {view.fields.title}")
+
+
+@actions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--by", help="Who imports them, for the history (default: your user name).")
+def actions_import(file: Path, relationship_key: str, by: str | None) -> None:
+    """Add the actions listed in a YAML FILE (`actions:`, each with its `cycle:`); ones already there are kept."""
+    click.echo(_import_actions(file, relationship_key, _editor(by)))
+
+
+def _import_actions(file: Path, relationship_key: str, by: str) -> str:
+    from vm_core.actions.importing import import_actions
+    from vm_core.errors import VmError
+    from vm_core.run.pipeline import open_store
+    from vm_core.settings import Settings
+    from vm_core.store.db import transaction
+
+    try:
+        with transaction(open_store(Settings.from_env())) as session:
+            imported = import_actions(session, relationship_key, file, by=by)
+    except VmError as exc:
+        _fail(exc)
+    return f"actions: {len(imported.added)} added, {imported.already_there} already there ({file.name})"
 
 
 @actions.command("update")
