@@ -282,9 +282,9 @@ def format_gaps(gaps: Sequence[Gap], fmt: str = "table") -> str:
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-_TABLE_HEADER = ("kind", "value_code", "x", "y", "n_x", "n_y", "mean_x", "mean_y", "diff", "theta", "95% CI",
+_TABLE_HEADER = ("kind", "value_code", "x", "y", "n_x", "n_y", "mean_x", "mean_y", "diff", "theta", "CI",
                  "q", "verdict")  # fmt: skip
-_LEFT = {"kind", "value_code", "x", "y", "95% CI", "verdict"}
+_LEFT = {"kind", "value_code", "x", "y", "CI", "verdict"}
 
 
 def _table(gaps: Sequence[Gap]) -> str:
@@ -294,7 +294,10 @@ def _table(gaps: Sequence[Gap]) -> str:
     def side(s: Side, other: Side) -> str:
         return s.group.key if s.cycle == other.cycle else f"{s.group.key} (cycle {s.cycle})"
 
-    lines = [list(_TABLE_HEADER)]
+    header = list(_TABLE_HEADER)
+    if gaps:  # the interval's confidence, 1 − α
+        header[_TABLE_HEADER.index("CI")] = f"{gaps[0].comparison.test.confidence:.0%} CI"
+    lines = [header]
     for gap in gaps:
         test, record = gap.comparison.test, gap.record()
         ci = (
