@@ -25,9 +25,6 @@ from sqlalchemy.orm import Session
 from vm_core.read.cells import CellPair, CycleCells, Side, earlier_cycles
 from vm_core.store.models import LEVELS, Cycle, Relationship, ValueCode, ValueCodeLevel
 
-#: The baselines a cycle is compared with, in reading order.
-BASELINES = ("previous", "first")
-
 
 def baselines(session: Session, relationship: Relationship, cycle_number: int) -> dict[str, Cycle]:
     """``previous`` and ``first`` → their cycle; ``first`` only when it is not also the previous one."""

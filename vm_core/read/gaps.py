@@ -283,7 +283,7 @@ def format_gaps(gaps: Sequence[Gap], fmt: str = "table") -> str:
 
 
 _TABLE_HEADER = ("kind", "value_code", "x", "y", "n_x", "n_y", "mean_x", "mean_y", "diff", "theta", "CI",
-                 "q", "verdict")  # fmt: skip
+                 "p", "q", "verdict")  # fmt: skip
 _LEFT = {"kind", "value_code", "x", "y", "CI", "verdict"}
 
 
@@ -318,6 +318,7 @@ def _table(gaps: Sequence[Gap]) -> str:
                 number(record["mean_difference"], signed=True),
                 number(test.theta, 3),
                 ci,
+                "" if test.p_value is None else f"{test.p_value:.3g}",
                 "" if gap.comparison.q_value is None else f"{gap.comparison.q_value:.3g}",
                 gap.comparison.verdict,
             ]
