@@ -233,6 +233,11 @@ def seed_world(
     return World(rel.relationship, rel.parties, rel.perspectives, library.version, library.value_codes, cycle)
 
 
+def levels_of(counts: Sequence[int]) -> list[int]:
+    """Answers with the given level counts ``l1..l5``: ``[0, 2, 1, 0, 0]`` → ``[2, 2, 3]``."""
+    return [level for level, count in zip(LEVELS, counts, strict=True) for _ in range(count)]
+
+
 def add_participants(
     session: Session, world: World, count: int, *, party: str | None, perspective: str | None
 ) -> list[Participant]:

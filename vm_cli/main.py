@@ -320,6 +320,43 @@ def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--cycle", type=int, required=True, help="Cycle number.")
+@click.option(
+    "--kind",
+    type=click.Choice(["party", "perspective", "change"]),
+    help="party: party against party within each perspective and in total; perspective: perspective "
+    "against perspective across and within the parties; change: against the previous and the first "
+    "cycle (same Value Code version only). Default: all three.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def gaps(relationship_key: str, cycle: int, kind: str | None, fmt: str) -> None:
+    """Compare published cells, largest practical gap first: θ, its 95% CI, p, BH q and a verdict.
+
+    Only cells that are published are compared: a hidden cell is never part of a gap. Each kind
+    (each change baseline) is one Benjamini–Hochberg family over the cycle's heatmap; a verdict
+    needs q ≤ 0.05 and θ ≥ 0.56 (or ≤ 0.44), and at least 10 answers per cell (docs/statistics.md).
+    """
+    from vm_core.read.gaps import KINDS, by_practical_size, format_gaps, read_gaps
+    from vm_core.read.reader import open_reader
+
+    try:
+        with _reader(open_reader)() as session:
+            found = read_gaps(session, relationship_key, cycle, [kind] if kind else KINDS)
+    except LookupError as exc:
+        _fail(exc)
+    if not found and fmt == "table":
+        click.echo(
+            f"no comparisons in cycle {cycle} of {relationship_key}: a gap needs two published cells, "
+            "a change an earlier cycle"
+        )
+        return
+    click.echo(format_gaps(by_practical_size(found), fmt), nl=False)
+
+
+@main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
 @click.option(

@@ -98,3 +98,20 @@ def _count(lake: Lake, files: list[str]) -> CycleCounts:
         int(people[0]) if people else 0,
         tuple(files),
     )
+
+
+def respondent_counts(session: Session, lake: Lake, cycle: Cycle) -> dict[tuple[str, str | None], int]:
+    """People (distinct respondents), not answers, per (party, perspective or None) in the cycle's evaluations.
+
+    Read from the committed files as every other reader reads them (the newest source wins a
+    clash); empty when the cycle has no data.
+    """
+    files = committed_files(session, cycle.id)
+    if not files:
+        return {}
+    with connect() as con:
+        relation = evaluations_relation(con, lake, files)
+        rows = con.execute(
+            f"SELECT party, perspective, count(DISTINCT respondent_key) FROM {relation} GROUP BY ALL"
+        ).fetchall()
+    return {(str(party), perspective): int(n) for party, perspective, n in rows}

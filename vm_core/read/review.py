@@ -17,6 +17,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vm_core.read.cells import find_cycle as _cycle
+from vm_core.read.cells import find_relationship as _relationship
 from vm_core.read.reader import EVERYTHING, Scope
 from vm_core.read.scores import read_scores
 from vm_core.scoring import AgreementRule, effective_min_group_size, relationship_table
@@ -170,22 +172,6 @@ def list_cycles(session: Session, relationship_key: str, scope: Scope = EVERYTHI
 
 
 # ---------------------------------------------------------------- heatmap
-
-
-def _relationship(session: Session, relationship_key: str, scope: Scope) -> Relationship:
-    found = session.scalar(select(Relationship).where(Relationship.key == relationship_key))
-    if found is None or not scope.allows(relationship_key):  # out of scope reads as absent
-        raise LookupError(f"no relationship {relationship_key!r} in the store")
-    return found
-
-
-def _cycle(session: Session, relationship: Relationship, cycle_number: int) -> Cycle:
-    found = session.scalar(
-        select(Cycle).where(Cycle.relationship_id == relationship.id, Cycle.number == cycle_number)
-    )
-    if found is None:
-        raise LookupError(f"relationship {relationship.key!r} has no cycle {cycle_number}")
-    return found
 
 
 def _info(relationship: Relationship) -> RelationshipInfo:

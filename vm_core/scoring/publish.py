@@ -130,6 +130,16 @@ class RelationshipTable:
         # a perspective outside the relationship counts as none, like an unmapped role
         return Atom(party, self.perspective_keys.get(perspective_id))
 
+    def atom_of(self, party: str, perspective: str | None) -> Atom | None:
+        """The atom of a (party, perspective) pair of keys as the lake stores them; None for an unknown party.
+
+        Evaluations of a party the relationship does not know (retired and gone) belong to no atom; a
+        perspective that left the configuration counts as none, like an unmapped role.
+        """
+        if party not in self.party_ids:
+            return None
+        return Atom(party, perspective if perspective in self.perspective_ids else None)
+
 
 def relationship_table(
     session: Session, relationship_id: int, cycle_id: int | None = None, present: Collection[str] = ()
@@ -174,16 +184,12 @@ def atom_tallies(counts: CycleCounts, layout: RelationshipTable, code_ids: Mappi
     Evaluations of a party or perspective the relationship does not know (retired and
     gone) are not scored. Atoms nobody answered are absent.
     """
-    parties = set(layout.party_ids)
-    perspectives = set(layout.perspective_ids)
     out: CycleTallies = {}
     for code, party, perspective, level, blank, count in counts.rows:
         value_code_id = code_ids.get(code)
-        if value_code_id is None or party not in parties:
+        atom = layout.atom_of(party, perspective)
+        if value_code_id is None or atom is None:
             continue
-        if perspective is not None and perspective not in perspectives:
-            perspective = None  # a perspective that left the configuration counts as unmapped
-        atom = Atom(party, perspective)
         slot = int(level) - 1 if level is not None else _BLANK if blank else _NO_LEVEL
         tally = out.setdefault(value_code_id, {}).setdefault(atom, [0] * len(CATEGORIES))
         tally[slot] += int(count)
