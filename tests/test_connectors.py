@@ -502,7 +502,7 @@ def test_a_plan_stored_before_free_text_reads_as_having_none() -> None:
 )
 def test_a_free_text_column_read_twice_fails_before_landing(tmp_path: Path, options: dict[str, Any]) -> None:
     path = write_export(tmp_path / "synthetic.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS)
-    with pytest.raises(SourceError, match="options.free_text: column .* is listed twice, or read as"):
+    with pytest.raises(SourceError, match=r"options\.free_text: column .* is listed twice, or read as"):
         QUALTRICS.read(spec(path, **options), make_ctx())
 
 
