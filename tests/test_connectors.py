@@ -143,6 +143,7 @@ def test_both_connectors_register_as_plugins() -> None:
         "role_column",
         "respondent_id",
         "keep_columns",
+        "free_text",
     }
     assert [o.name for o in CSV_LONG.options] == ["delimiter"]
 
