@@ -25,7 +25,7 @@ import hashlib
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -235,15 +235,20 @@ def _topic(
     written: Written,
 ) -> Topic:
     decisions = release(table, {atom: len(texts) for atom, texts in written.items()}, minimum)
+    rank = {text: i for i, text in enumerate(shuffled(_texts(table, written), f"{salt}\0{kind}\0{key}"))}
     seen: set[Atom] = set()  # atoms whose comments at least one shown group lists
     groups = []
     for group, hidden in decisions.items():
         members = table.members(group) if hidden is None else frozenset()
         seen |= members
-        texts = [text for atom in table.atoms if atom in members for text in written.get(atom, [])]
-        groups.append(GroupComments(group, hidden, shuffled(texts, f"{salt}\0{kind}\0{key}")))
-    shown = [text for atom in table.atoms if atom in seen for text in written.get(atom, [])]
-    return Topic(kind, key, title, source, tuple(groups), tuple(keywords(shown)))
+        texts = sorted(_texts(table, written, members), key=rank.__getitem__)
+        groups.append(GroupComments(group, hidden, tuple(texts)))
+    return Topic(kind, key, title, source, tuple(groups), tuple(keywords(_texts(table, written, seen))))
+
+
+def _texts(table: HeatmapTable, written: Written, atoms: Collection[Atom] | None = None) -> list[str]:
+    """What the ``atoms`` (None: all) wrote, atom by atom."""
+    return [text for atom in table.atoms if atoms is None or atom in atoms for text in written.get(atom, [])]
 
 
 def shuffled(texts: Iterable[str], salt: str) -> tuple[str, ...]:

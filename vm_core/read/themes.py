@@ -83,13 +83,12 @@ def keywords(
     if not vocabulary:
         return []
     column = {term: j for j, term in enumerate(vocabulary)}
-    tf = np.zeros((len(counted), len(vocabulary)), dtype=np.int64)
-    for i, counts in enumerate(counted):
-        for term, count in counts.items():
-            tf[i, column[term]] = count
-    df = np.count_nonzero(tf, axis=0)
+    # one entry per (comment, term) pair: the tf matrix without its zeros (comments are short)
+    pairs = np.array([column[term] for counts in counted for term in counts], dtype=np.int64)
+    tf = np.array([count for counts in counted for count in counts.values()], dtype=np.int64)
+    df = np.bincount(pairs, minlength=len(vocabulary))
     idf = np.log10(len(documents) / df)
-    weight = tf.sum(axis=0) * idf
+    weight = np.bincount(pairs, weights=tf, minlength=len(vocabulary)) * idf  # Σ_d tf(t, d) · idf(t)
     ranked = sorted(
         (j for j in range(len(vocabulary)) if df[j] >= min_documents and weight[j] > 0),
         key=lambda j: (-round(float(weight[j]), 12), -int(df[j]), vocabulary[j]),
