@@ -304,7 +304,7 @@ def test_formats(store: Store) -> None:
     result = read(store)
     rows = format_comments(result, "csv").splitlines()
     assert rows[0] == "relationship,cycle,topic_kind,topic,source,group_kind,group,suppression,comment"
-    assert rows[1].startswith("acme-bolt,1,value_code,VC1,,all,all,,\"Reports arrive late, report ")
+    assert rows[1].startswith('acme-bolt,1,value_code,VC1,,all,all,,"Reports arrive late, report ')
     assert "acme-bolt,1,value_code,VC1,,party,supplier,below_minimum," in rows
     data = json.loads(format_comments(result, "json"))
     assert data["comment_min_group_size"] == 10
