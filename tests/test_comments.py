@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy.orm import Session
 
 from tests.conftest import Store
 from tests.factories import World, add_respondents, invoke_vm, read_rows, seed_world, write_rows
@@ -39,14 +40,14 @@ CLIENT, SUPPLIER = "client", "supplier"
 
 
 def commenting(
-    session,
+    session: Session,
     world: World,
     party: str,
     perspective: str | None,
     count: int,
     text: str = "{party} {perspective} comment {i}",
     silent: int = 0,
-) -> list[str]:  # type: ignore[no-untyped-def]
+) -> list[str]:
     """``count`` respondents of a cell who comment on VC1 (unique texts), and ``silent`` who only answer."""
     texts = [text.format(party=party, perspective=perspective, i=i) for i in range(count)]
     add_respondents(
@@ -181,7 +182,7 @@ def test_a_hidden_perspective_is_not_given_away_by_its_party_minus_the_others() 
     assert decisions[Group("party_perspective", CLIENT, "frontline")] == "below_minimum"
     # the rule a reader would break: every group of at least 10 shown
     naive = [g for g in table.groups if sum(commenters.get(a, 0) for a in table.members(g)) >= 10]
-    assert leak(table, naive, commenters, 10) == {Atom(CLIENT, "frontline"), Atom(CLIENT, None)}
+    assert leak(table, naive, commenters, 10) == frozenset({Atom(CLIENT, "frontline"), Atom(CLIENT, None)})
 
 
 @pytest.mark.store
@@ -385,7 +386,8 @@ def _add_free_text(demo_copy: Path) -> tuple[Path, list[str], list[str]]:
     rows[0] = [*header, "Q21"]
     rows[1] = [*rows[1], "Anything else you would like to tell us?"]
     rows[2] = [*rows[2], json.dumps({"ImportId": "QID21_TEXT"}, separators=(",", ":"))]
-    northwind, contoso = [], []
+    northwind: list[str] = []
+    contoso: list[str] = []
     for i, row in enumerate(rows[3:], start=3):
         text = ""
         if row[organisation].startswith("Northwind"):
