@@ -165,10 +165,15 @@ def seed_relationship(
     perspectives: Sequence[str] = DEFAULT_PERSPECTIVES,
     min_group_size: int = 5,
     agreement: Mapping[str, Any] | None = None,
+    comment_min_group_size: int | None = None,
 ) -> SeededRelationship:
     """A relationship with parties (first is the client) and canonical perspectives, in that order."""
     rel = Relationship(
-        key=key, name=f"Relationship {key}", min_group_size=min_group_size, agreement=dict(agreement or {})
+        key=key,
+        name=f"Relationship {key}",
+        min_group_size=min_group_size,
+        comment_min_group_size=comment_min_group_size,
+        agreement=dict(agreement or {}),
     )
     session.add(rel)
     session.flush()
@@ -218,6 +223,7 @@ def seed_world(
     min_group_size: int = 5,
     agreement: Mapping[str, Any] | None = None,
     cycle_number: int = 1,
+    comment_min_group_size: int | None = None,
 ) -> World:
     """Library version + relationship + cycle in one call."""
     library = seed_library(session, key=f"{key}-library", sections=sections)
@@ -228,6 +234,7 @@ def seed_world(
         perspectives=perspectives,
         min_group_size=min_group_size,
         agreement=agreement,
+        comment_min_group_size=comment_min_group_size,
     )
     cycle = seed_cycle(session, rel.relationship, library.version, number=cycle_number)
     return World(rel.relationship, rel.parties, rel.perspectives, library.version, library.value_codes, cycle)
@@ -279,7 +286,7 @@ def add_evaluations(
     _write_evaluations(
         session,
         cycle,
-        [(p, value_code, level) for p, level in zip(participants, levels, strict=True)],
+        [(p, value_code, level, None) for p, level in zip(participants, levels, strict=True)],
         source_key,
     )
 
@@ -287,13 +294,14 @@ def add_evaluations(
 def _write_evaluations(
     session: Session,
     cycle: Cycle,
-    answers: Sequence[tuple[Participant, ValueCode, Answer]],
+    answers: Sequence[tuple[Participant, ValueCode, Answer, str | None]],
     source_key: str,
 ) -> LakeFile | None:
-    """One Parquet file of evaluations in the lake plus its ``lake_file`` row (flushed, not committed)."""
+    """One Parquet file of evaluations (answer and comment) in the lake plus its ``lake_file`` row
+    (flushed, not committed)."""
     rows = []
     row_of: dict[int, int] = {}  # one spreadsheet row per respondent, as in an export
-    for person, code, level in answers:
+    for person, code, level, comment in answers:
         party = session.get(Party, person.party_id) if person.party_id is not None else None
         if party is None:
             continue
@@ -309,7 +317,7 @@ def _write_evaluations(
                 "value_code": code.identifier,
                 "level": None if level == BLANK else level,
                 "blank": level == BLANK,
-                "comment": None,
+                "comment": comment,
                 "source_file": f"{source_key}.csv",
                 "source_row": row_of.setdefault(person.id, len(row_of) + 2),
                 "source_column": code.identifier,
@@ -345,20 +353,28 @@ def add_respondents(
     levels: Mapping[str, Sequence[Answer]],
     cycle: Cycle | None = None,
     source_key: str = "survey",
+    comments: Mapping[str, Sequence[str | None]] | None = None,
 ) -> list[Participant]:
-    """Respondents who evaluate Value Codes: ``levels[identifier][i]`` is respondent i's level.
+    """Respondents who evaluate Value Codes: ``levels[identifier][i]`` is respondent i's level, and
+    ``comments[identifier][i]`` their comment on it (None, or a Value Code not named: no comment).
 
     All lists must have the same length (the number of respondents created). Their evaluations
     are one lake file (none for respondents without a party: see :func:`add_evaluations`).
     """
-    sizes = {len(v) for v in levels.values()}
+    comments = comments or {}
+    sizes = {len(v) for v in (*levels.values(), *comments.values())}
     if len(sizes) != 1:
-        raise ValueError(f"level lists differ in length: { {k: len(v) for k, v in levels.items()} }")
-    people = add_participants(session, world, sizes.pop(), party=party, perspective=perspective)
+        raise ValueError(f"level and comment lists differ in length: {sorted(sizes)}")
+    if set(comments) - set(levels):
+        raise ValueError(f"comments on Value Codes without levels: {sorted(set(comments) - set(levels))}")
+    count = sizes.pop()
+    people = add_participants(session, world, count, party=party, perspective=perspective)
     answers = [
-        (person, world.value_codes[identifier], level)
+        (person, world.value_codes[identifier], level, comment)
         for identifier, values in levels.items()
-        for person, level in zip(people, values, strict=True)
+        for person, level, comment in zip(
+            people, values, comments.get(identifier, [None] * count), strict=True
+        )
     ]
     _write_evaluations(session, cycle or world.cycle, answers, source_key)
     return people

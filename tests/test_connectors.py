@@ -31,6 +31,7 @@ from vm_core.ingest.connector import (
     Connector,
     ConnectorContext,
     Delivery,
+    FreeTextColumn,
     SourceSpec,
 )
 from vm_core.ingest.plugins import collect_connectors, make_plugin_manager
@@ -142,6 +143,7 @@ def test_both_connectors_register_as_plugins() -> None:
         "role_column",
         "respondent_id",
         "keep_columns",
+        "free_text",
     }
     assert [o.name for o in CSV_LONG.options] == ["delimiter"]
 
@@ -461,6 +463,48 @@ def test_comments_are_scrubbed_as_they_land(tmp_path: Path) -> None:
     assert ctx.report.scrubbed == {"[e-mail]": 1, "[phone]": 1, "[link]": 1}
     for raw in ("jane.doe", "7700 900123", "intranet/x"):
         assert raw not in all_text(tables)
+
+
+def test_free_text_no_value_code_covers_lands_scrubbed_and_is_named_in_the_plan(tmp_path: Path) -> None:
+    header = [
+        ("ResponseId", "Response ID", "_recordId"),
+        ("Q1", "Trust?", "QID1"),
+        ("Q9", "Anything else you would like to tell us?", "QID9_TEXT"),
+        ("Q10", "Your name (optional)", "QID10_TEXT"),
+    ]
+    rows = [["R_1", "Agree", "Parking at the depot; ask jane.doe@contoso.example", "Jane Doe"]]
+    path = write_export(tmp_path / "free.csv", header, rows)
+    ctx = make_ctx()
+    delivery = QUALTRICS.read(spec(path, questions={"QID1": "REL-TRUST"}, free_text=["QID9_TEXT"]), ctx)
+    assert delivery.plan is not None
+    assert delivery.plan.free_text == (
+        FreeTextColumn("QID9_TEXT", "Anything else you would like to tell us?"),
+    )
+    assert AnswerPlan.from_json(delivery.plan.to_json()) == delivery.plan  # stored with the load
+    tables = tables_of(delivery)
+    landed = cells(tables["qualtrics_responses"], "R_1")["cells"]
+    assert landed == {"QID1": "Agree", "QID9_TEXT": "Parking at the depot; ask [e-mail]"}
+    assert "Jane Doe" not in all_text(tables)  # a free-text box nobody listed stays behind
+    assert ctx.report.scrubbed == {"[e-mail]": 1}
+
+
+def test_a_plan_stored_before_free_text_reads_as_having_none() -> None:
+    stored = json.dumps({"table": "t", "organisation": None, "role": None, "items": []})
+    assert AnswerPlan.from_json(stored).free_text == ()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"questions": {"QID16": "REL-TRUST"}, "comments": {"QID17_TEXT": "REL-TRUST"}, "free_text": ["Q1_c"]},
+        {"questions": {"QID16": "REL-TRUST"}, "free_text": ["QID16"]},
+        {"questions": {"QID16": "REL-TRUST"}, "free_text": ["QID17_TEXT", "Q1_c"]},
+    ],
+)
+def test_a_free_text_column_read_twice_fails_before_landing(tmp_path: Path, options: dict[str, Any]) -> None:
+    path = write_export(tmp_path / "synthetic.csv", SYNTHETIC_HEADER, SYNTHETIC_ROWS)
+    with pytest.raises(SourceError, match=r"options\.free_text: column .* is listed twice, or read as"):
+        QUALTRICS.read(spec(path, **options), make_ctx())
 
 
 # --------------------------------------------------------------------------------------------------

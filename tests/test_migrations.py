@@ -70,7 +70,7 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     command.upgrade(alembic_config(engine), "0001")
     with (
-        _newer_columns_added(engine, ("cycle", "party", "perspective")),
+        _newer_columns_added(engine, ("relationship", "cycle", "party", "perspective")),
         session_factory(engine)() as session,
         session.begin(),
     ):
@@ -95,11 +95,12 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine.dispose()
 
 
-def test_the_newest_head_is_actions_after_the_lake(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_head_is_the_comment_minimum_after_actions(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
-    assert script.get_current_head() == "0006"
+    assert script.get_current_head() == "0007"
+    assert script.get_revision("0007").down_revision == "0006"
     assert script.get_revision("0006").down_revision == "0005"
     # 0005 follows 0004 once that revision (another branch) is merged, 0003 until then
     assert script.get_revision("0005").down_revision in ("0003", "0004")
@@ -182,6 +183,7 @@ def test_0006_adds_the_action_tables_and_round_trips(store: Store) -> None:
         return set(inspect(store.engine).get_table_names())
 
     assert tables() >= ACTION_TABLES
+    command.downgrade(alembic_config(store.engine), "0006")
     command.downgrade(alembic_config(store.engine), "0005")
     assert not ACTION_TABLES & tables()
     with store.sessions() as s:
@@ -192,5 +194,38 @@ def test_0006_adds_the_action_tables_and_round_trips(store: Store) -> None:
         again = create_action(s, "acme-bolt", 1, ActionEdit(title="Agree KPIs"), by="alice")
         assert again.version == 1
     with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+@pytest.mark.store
+def test_0007_adds_the_comment_minimum_never_below_the_score_minimum(store: Store) -> None:
+    """0007 adds ``relationship.comment_min_group_size`` (NULL: the default); the store refuses one below
+    ``min_group_size``; down and up again keep the relationship."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.factories import seed_world
+
+    with store.sessions() as s, s.begin():
+        seed_world(s, min_group_size=5)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(store.engine).get_columns("relationship")}
+
+    assert "comment_min_group_size" in columns()
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(text("UPDATE relationship SET comment_min_group_size = 4"))
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE relationship SET comment_min_group_size = 5"))
+
+    command.downgrade(alembic_config(store.engine), "0006")
+    assert "comment_min_group_size" not in columns()
+    command.upgrade(alembic_config(store.engine), "head")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT key, comment_min_group_size FROM relationship")).all() == [
+            ("acme-bolt", None)
+        ]
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []

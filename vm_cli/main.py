@@ -382,6 +382,37 @@ def quarantine(relationship_key: str | None, cycle: int | None, fmt: str, reveal
     click.echo(format_quarantine(frame, fmt, revealed=reveal_values), nl=False)
 
 
+@main.command()
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--cycle", type=int, required=True, help="Cycle number.")
+@click.option(
+    "--value-code", help="Only this Value Code (identifier); free text no Value Code covers is left out."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def comments(relationship_key: str, cycle: int, value_code: str | None, fmt: str) -> None:
+    """Print what respondents wrote, per Value Code and group, with its themes (TF-IDF keywords).
+
+    A group's comments are shown only when enough of its respondents commented (the relationship's
+    comment_min_group_size, default 10) and no smaller group's comments can be worked out from the
+    groups shown; contact details are masked, the order says nothing about who wrote what. Free text no
+    Value Code covers (a source's free_text columns) follows, as candidate new Things That Matter.
+    """
+    from vm_core.errors import VmError
+    from vm_core.read.comments import format_comments, read_comments
+    from vm_core.read.reader import open_reader
+    from vm_core.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        with _reader(open_reader, settings)() as session:
+            result = read_comments(session, settings.lake(), relationship_key, cycle, value_code)
+    except VmError as exc:
+        _fail(exc)
+    click.echo(format_comments(result, fmt), nl=False)
+
+
 REVEAL_WARNING = (
     "warning: raw values follow: what respondents wrote may identify them or others; "
     "do not paste them into tickets, chats or logs"

@@ -23,10 +23,10 @@ import yaml
 from vm_core.errors import ConfigError
 from vm_core.ingest.connector import Connector, SourceSpec
 from vm_core.keys import PARTY_KEY, PERSPECTIVE_KEY, RELATIONSHIP_KEY, SOURCE_KEY, KeyRule
-from vm_core.store.models import CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
+from vm_core.store.models import COMMENT_MIN_GROUP_SIZE_DEFAULT, CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
 
 TOP_KEYS = ("relationship", "library", "parties", "perspectives", "equivalences", "levels", "cycles")
-RELATIONSHIP_KEYS = ("key", "name", "min_group_size", "agreement")
+RELATIONSHIP_KEYS = ("key", "name", "min_group_size", "comment_min_group_size", "agreement")
 LIBRARY_KEYS = ("file", "key", "name", "version")
 PARTY_KEYS = ("key", "name", "role", "match")
 PERSPECTIVE_KEYS = ("key", "name")
@@ -98,6 +98,8 @@ class RelationshipConfig:
     key: str
     name: str
     min_group_size: int
+    #: fewest respondents who commented for a group's comments to be shown; never below min_group_size
+    comment_min_group_size: int
     agreement: Mapping[str, float]
     library: LibraryConfig
     parties: tuple[PartyConfig, ...]
@@ -194,6 +196,15 @@ def load_config(path: Path | str) -> RelationshipConfig:
     min_group = rel.get("min_group_size", int, default=5)
     if min_group < MIN_GROUP_SIZE_FLOOR:
         raise rel._fail("min_group_size", f"must be at least {MIN_GROUP_SIZE_FLOOR}, not {min_group}")
+    comment_min = rel.get(
+        "comment_min_group_size", int, default=max(COMMENT_MIN_GROUP_SIZE_DEFAULT, min_group)
+    )
+    if comment_min < min_group:
+        raise rel._fail(
+            "comment_min_group_size",
+            f"must be at least min_group_size ({min_group}), not {comment_min}: "
+            "comments are never shown for a group smaller than the scores' minimum",
+        )
     agreement = _agreement(rel)
 
     lib = top.child("library", top.get("library", dict))
@@ -294,6 +305,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
         key=key,
         name=rel.get("name", str, default=key),
         min_group_size=min_group,
+        comment_min_group_size=comment_min,
         agreement=agreement,
         library=library,
         parties=tuple(parties),

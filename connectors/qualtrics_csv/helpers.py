@@ -31,7 +31,15 @@ from connectors.common import (
 )
 from connectors.qualtrics_csv import settings
 from vm_core.errors import ConfigError, SourceError
-from vm_core.ingest.connector import AnswerPlan, ConnectorContext, Delivery, LandedTable, PlanItem, SourceSpec
+from vm_core.ingest.connector import (
+    AnswerPlan,
+    ConnectorContext,
+    Delivery,
+    FreeTextColumn,
+    LandedTable,
+    PlanItem,
+    SourceSpec,
+)
 from vm_core.ingest.scrub import scrub_array
 
 # --------------------------------------------------------------------------------------------------
@@ -47,6 +55,7 @@ class Options:
     role_column: str | None
     respondent_id: str | None
     keep_columns: frozenset[str]  # lower-cased names
+    free_text: tuple[str, ...]  # free-text columns no Value Code covers, as named in the configuration
 
     def keeps(self, column: Column) -> bool:
         """The configuration lists this column in ``keep_columns`` (by any of its names)."""
@@ -89,9 +98,13 @@ def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
             raise ConfigError(f"{where}.{name}: must be a column name (export tag or ImportId)")
         return value or None
 
-    keep = options.get("keep_columns") or []
-    if not isinstance(keep, list | tuple) or not all(isinstance(k, str) for k in keep):
-        raise ConfigError(f"{where}.keep_columns: must be a list of column names")
+    def names(name: str) -> list[str]:
+        value = options.get(name) or []
+        if not isinstance(value, list | tuple) or not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"{where}.{name}: must be a list of column names")
+        return list(value)
+
+    keep = names("keep_columns")
     return Options(
         questions=mapping("questions"),
         comments=mapping("comments") or {},
@@ -99,6 +112,7 @@ def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
         role_column=column("role_column"),
         respondent_id=column("respondent_id"),
         keep_columns=frozenset(k.lower() for k in [*keep, *ctx.keep_columns]),
+        free_text=tuple(names("free_text")),
     )
 
 
@@ -246,14 +260,18 @@ class ColumnPlan:
     items: list[ColumnItem]
     organisation: Column | None
     role: Column | None
+    free_text: list[Column]  # free-text columns no Value Code covers
 
     def columns(self) -> list[Column]:
-        """Every column the plan reads: organisation, role, then each item's question and comment."""
+        """Every column the plan reads: organisation, role, each item's question and comment, free text."""
         per_item = (column for item in self.items for column in (item.question, item.comment))
-        return [c for c in (self.organisation, self.role, *per_item) if c]
+        return [c for c in (self.organisation, self.role, *per_item, *self.free_text) if c]
 
     def comment_positions(self) -> set[int]:
-        return {item.comment.position for item in self.items if item.comment}
+        """Columns of free text written by respondents (scrubbed before they land)."""
+        return {item.comment.position for item in self.items if item.comment} | {
+            column.position for column in self.free_text
+        }
 
 
 def plan_answers(
@@ -295,12 +313,15 @@ def plan_answers(
         return found
 
     comments = by_code(options.comments, "comments", "are the comment of")
+    free_text = [
+        landed(find_column(columns, name, file, "free_text"), "free_text") for name in options.free_text
+    ]
     questions: dict[str, Column] = {}
     if options.questions is not None:
         questions = by_code(options.questions, "questions", "answer")
     else:
         codes = {code.lower(): code for code in value_codes}
-        taken = {c.position for c in (organisation, role, *comments.values()) if c}
+        taken = {c.position for c in (organisation, role, *comments.values(), *free_text) if c}
         for column in roles.cells:
             if column.position in taken:
                 continue
@@ -317,12 +338,22 @@ def plan_answers(
                     column.export_tag,
                 )
             questions[match] = column
+    read = [c.position for c in (organisation, role, *comments.values(), *questions.values()) if c]
+    for index, column in enumerate(free_text):
+        if column.position in read or column in free_text[:index]:
+            raise SourceError(
+                file,
+                f"options.free_text: column {column.display!r} is listed twice, or read as a question, "
+                "comment, organisation or role column too",
+                1,
+                column.export_tag,
+            )
     items = [
         ColumnItem(code, questions.get(code), comments.get(code))
         for code in value_codes
         if code in questions or code in comments
     ]
-    return ColumnPlan(items, organisation, role)
+    return ColumnPlan(items, organisation, role, free_text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -475,6 +506,10 @@ def answer_plan(first: Layout) -> AnswerPlan:
         items=tuple(
             PlanItem(item.value_code, name(item.question), name(item.comment), item.source_column)
             for item in first.plan.items
+        ),
+        free_text=tuple(
+            FreeTextColumn(first.landed_name(column), column.label.strip() or column.display)
+            for column in first.plan.free_text
         ),
     )
 

@@ -115,5 +115,11 @@ OPTIONS = (
     Option("role_column", "column holding the respondent's role or job title (mapped to a perspective)"),
     Option("respondent_id", "column identifying a respondent across cycles; default: e-mail, then id"),
     Option("keep_columns", "personal-data columns to land anyway (names)", (list,)),
+    Option(
+        "free_text",
+        "free-text columns no Value Code covers (e.g. 'Anything else?'): landed scrubbed, read as "
+        "comments on no Value Code (candidate new Things That Matter)",
+        (list,),
+    ),
 )
 OPTION_NAMES = frozenset(option.name for option in OPTIONS)

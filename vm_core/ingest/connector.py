@@ -162,12 +162,25 @@ class PlanItem:
 
 
 @dataclass(frozen=True)
+class FreeTextColumn:
+    """A landed free-text column that no Value Code covers ("Anything else you would like to tell us?").
+
+    Its answers are read as comments on no Value Code (``vm_core.read.comments``): candidate new
+    Things That Matter. Scrubbed when landed, like every comment.
+    """
+
+    column: str  # the landed column of the plan's table
+    label: str  # what respondents were asked (or the column's name as the user knows it)
+
+
+@dataclass(frozen=True)
 class AnswerPlan:
     """How the rows of the landed table ``table`` become answers; stored with the load (JSON).
 
     *Wide* (one row per response, one column per Value Code): ``items``. *Long* (one row per
     respondent × Value Code): ``value_code`` and ``value`` name columns, ``source_column`` is
-    the name errors give for the value column.
+    the name errors give for the value column. ``free_text``: landed columns of ``table`` holding
+    free text no Value Code covers; modelling ignores them, the comments read side shows them.
     """
 
     table: str
@@ -178,6 +191,7 @@ class AnswerPlan:
     value: str | None = None
     comment: str | None = None
     source_column: str | None = None
+    free_text: tuple[FreeTextColumn, ...] = ()
 
     @property
     def long(self) -> bool:
@@ -190,6 +204,7 @@ class AnswerPlan:
     def from_json(cls, text: str) -> AnswerPlan:
         data = json.loads(text)
         data["items"] = tuple(PlanItem(**item) for item in data.get("items", ()))
+        data["free_text"] = tuple(FreeTextColumn(**column) for column in data.get("free_text", ()))
         return cls(**data)
 
 

@@ -59,6 +59,9 @@ LEVEL_COLOURS = {1: "red", 2: "amber", 3: "yellow", 4: "lime", 5: "green"}
 CYCLE_MODES = ("resolve", "solve", "dissolve")
 #: No configuration can publish a group smaller than this (the default is 5).
 MIN_GROUP_SIZE_FLOOR = 3
+#: Fewest respondents who commented that a group's comments need to be shown, unless configured
+#: (``relationship.comment_min_group_size``; never below the relationship's ``min_group_size``).
+COMMENT_MIN_GROUP_SIZE_DEFAULT = 10
 GROUP_KINDS = ("all", "party", "perspective", "party_perspective")
 #: An improvement action's status, from raised to closed.
 ACTION_STATUSES = ("not_started", "in_progress", "on_hold", "complete", "cancelled")
@@ -168,11 +171,18 @@ class Relationship(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str]
     min_group_size: Mapped[int] = mapped_column(default=5)
+    #: fewest respondents who commented for a group's comments to be shown (None: the default,
+    #: COMMENT_MIN_GROUP_SIZE_DEFAULT); never below ``min_group_size`` (see vm_core.read.comments)
+    comment_min_group_size: Mapped[int | None]
     #: documented thresholds for the agreed/divided labels (see vm_core.scoring.AgreementRule)
     agreement: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created]
     __table_args__ = (
         CheckConstraint(f"min_group_size >= {MIN_GROUP_SIZE_FLOOR}", name="min_group_size_at_least_3"),
+        CheckConstraint(
+            "comment_min_group_size IS NULL OR comment_min_group_size >= min_group_size",
+            name="comment_minimum_at_least_min_group_size",
+        ),
     )
 
 

@@ -113,6 +113,7 @@ def sync_relationship(session: Session, config: RelationshipConfig) -> Relations
         session.add(rel)
     rel.name = config.name
     rel.min_group_size = config.min_group_size
+    rel.comment_min_group_size = config.comment_min_group_size
     rel.agreement = dict(config.agreement)
     session.flush()
 
