@@ -604,3 +604,18 @@ def test_vm_actions_import(world: Store, tmp_path: Path, monkeypatch: pytest.Mon
     assert result.output.strip() == "actions: 2 added, 0 already there (actions.yaml)"
     result = runner.invoke(main, ["actions", "import", str(path), "--relationship", REL, "--by", "x"])
     assert result.output.strip() == "actions: 0 added, 2 already there (actions.yaml)"
+
+
+def test_the_app_writes_actions_only_to_a_store_at_this_schema(world: Store, tmp_path: Path) -> None:
+    from vm_core.actions.export import xlsx_bytes
+    from vm_core.actions.session import open_writer
+    from vm_core.read.reader import StoreNotReady
+
+    with pytest.raises(StoreNotReady, match="vm migrate"):
+        open_writer(f"sqlite:///{tmp_path}/empty.sqlite")
+    with transaction(open_writer(world.settings.database_url)) as s:
+        create_action(s, REL, 1, ActionEdit(title="From the app"), by="carol")
+    with world.sessions() as s:
+        views = list_actions(s, ActionFilter(relationship=REL), today=TODAY)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(views))).active
+    assert [c.value for c in sheet[2]][list(EXPORT_COLUMNS).index("title")] == "From the app"

@@ -174,7 +174,14 @@ def write_actions(views: Sequence[ActionView], path: Path) -> None:
 _WIDTHS: Final = {"title": 40, "description": 50, "notes": 50, "value_codes": 24, "things": 24}
 
 
-def _write_xlsx(views: Sequence[ActionView], path: Path) -> None:
+def xlsx_bytes(views: Sequence[ActionView]) -> bytes:
+    """The XLSX workbook of ``views`` as bytes (for a download button)."""
+    buffer = io.BytesIO()
+    _write_xlsx(views, buffer)
+    return buffer.getvalue()
+
+
+def _write_xlsx(views: Sequence[ActionView], path: Path | io.BytesIO) -> None:
     import openpyxl
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
