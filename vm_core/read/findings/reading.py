@@ -61,8 +61,8 @@ def vocabulary(session: Session, relationship: Relationship, cycle: Cycle) -> Vo
         .where(ValueCode.library_version_id == cycle.library_version_id)
     )
     return Vocabulary(
-        parties=dict(parties.tuples().all()),
-        perspectives=dict(perspectives.tuples().all()),
+        parties={key: name for key, name in parties},
+        perspectives={key: name for key, name in perspectives},
         names={identifier: short_name(identifier, description) for identifier, description in codes},
         level_labels={(identifier, level): label for identifier, level, label in labels},
         earlier_modes={c.number: c.mode for c in earlier_cycles(session, relationship, cycle.number)},
