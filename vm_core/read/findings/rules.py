@@ -38,6 +38,15 @@ class Vocabulary:
     def label(self, identifier: str, level: int) -> str:
         return self.level_labels.get((identifier, level)) or f"level {level}"
 
+    def name(self, identifier: str) -> str:
+        return self.names.get(identifier, identifier)
+
+    def party(self, key: str | None) -> str:
+        return self.parties.get(str(key), str(key))
+
+    def perspective(self, key: str | None) -> str:
+        return self.perspectives.get(str(key), str(key))
+
 
 def find_all(
     cells: CycleCells,
@@ -141,9 +150,9 @@ def agreements(cells: CycleCells, words: Vocabulary, rule: AgreementRule, min_n:
                     relationship=cells.relationship,
                     cycle=cells.cycle,
                     value_code=identifier,
-                    name=words.names[identifier],
+                    name=words.name(identifier),
                     sentence=wording.agreement_sentence(
-                        words.perspectives[perspective], len(cells.parties), words.names[identifier], label
+                        words.perspective(perspective), len(cells.parties), words.name(identifier), label
                     ),
                     strength=min(_consensus(c) for c in shown),
                     breadth=_breadth(cells, (c.group for c in shown)),
@@ -170,7 +179,7 @@ def divisions(cells: CycleCells, words: Vocabulary, rule: AgreementRule, min_n: 
     found = []
     for identifier in cells.value_codes:
         for perspective in cells.perspectives:
-            name = words.perspectives[perspective]
+            name = words.perspective(perspective)
             per_party = [
                 _cell(cells, identifier, Group("party_perspective", p, perspective), min_n)
                 for p in cells.parties
@@ -212,8 +221,8 @@ def _division(
         relationship=cells.relationship,
         cycle=cells.cycle,
         value_code=identifier,
-        name=words.names[identifier],
-        sentence=wording.division_sentence(who, words.names[identifier]),
+        name=words.name(identifier),
+        sentence=wording.division_sentence(who, words.name(identifier)),
         strength=1 - max(_consensus(c) for c in cited),
         breadth=_breadth(cells, (c.group for c in cited)),
         cells=tuple(cited),
@@ -298,7 +307,7 @@ def party_gaps(cells: CycleCells, gaps: Sequence[Gap], words: Vocabulary) -> lis
         higher, lower = (gap.x, gap.y) if gap.comparison.verdict == "higher" else (gap.y, gap.x)
         difference = wording.exact_mean(higher.counts) - wording.exact_mean(lower.counts)
         statistic, thresholds, reason = _comparison_evidence(gap)
-        perspective = words.perspectives[str(x.perspective)] if x.kind == "party_perspective" else None
+        perspective = words.perspective(x.perspective) if x.kind == "party_perspective" else None
         found.append(
             Finding(
                 key=finding_key("party_gap", cells.cycle, identifier, [x.key, y.key]),
@@ -306,12 +315,12 @@ def party_gaps(cells: CycleCells, gaps: Sequence[Gap], words: Vocabulary) -> lis
                 relationship=cells.relationship,
                 cycle=cells.cycle,
                 value_code=identifier,
-                name=words.names[identifier],
+                name=words.name(identifier),
                 sentence=wording.party_gap_sentence(
-                    words.parties[str(higher.group.party)],
-                    words.parties[str(lower.group.party)],
+                    words.party(higher.group.party),
+                    words.party(lower.group.party),
                     perspective,
-                    words.names[identifier],
+                    words.name(identifier),
                     wording.gap_amount(difference) if difference > 0 else None,
                 ),
                 strength=_strength(gap),
@@ -359,9 +368,9 @@ def changes(cells: CycleCells, gaps: Sequence[Gap], words: Vocabulary) -> list[F
                 relationship=cells.relationship,
                 cycle=cells.cycle,
                 value_code=identifier,
-                name=words.names[identifier],
+                name=words.name(identifier),
                 sentence=wording.change_sentence(
-                    words.names[identifier],
+                    words.name(identifier),
                     improved,
                     wording.change_amount(difference) if agrees else None,
                     wording.since(before, words.earlier_modes),

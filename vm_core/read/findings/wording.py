@@ -86,13 +86,15 @@ def sides(parties: int) -> str:
 
 def group_phrase(group: Group, parties: Mapping[str, str], perspectives: Mapping[str, str]) -> str:
     """Who a group is, in words: "Northwind Council", "Middle management", "Middle management at Northwind Council"."""
+    party = parties.get(str(group.party), str(group.party))  # a name, else the key
+    perspective = perspectives.get(str(group.perspective), str(group.perspective))
     if group.kind == "all":
         return "Everybody"
     if group.kind == "party":
-        return parties[str(group.party)]
+        return party
     if group.kind == "perspective":
-        return perspectives[str(group.perspective)]
-    return f"{perspectives[str(group.perspective)]} at {parties[str(group.party)]}"
+        return perspective
+    return f"{perspective} at {party}"
 
 
 def since(baseline: int, earlier_modes: Mapping[int, str]) -> str:
