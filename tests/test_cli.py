@@ -35,6 +35,7 @@ def test_help_imports_nothing_heavy() -> None:
         [],
         ["run"],
         ["scores"],
+        ["findings"],
         ["init"],
         ["library"],
         ["library", "import"],

@@ -357,6 +357,37 @@ def gaps(relationship_key: str, cycle: int, kind: str | None, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
+@click.option("--cycle", type=int, required=True, help="Cycle number.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the K highest-ranked findings.")
+def findings(relationship_key: str, cycle: int, fmt: str, limit: int | None) -> None:
+    """The cycle's findings in sentences, ranked, each with its evidence and the cells it cites.
+
+    Party gaps and changes with a verdict (as `vm gaps`), perspectives that agree on both sides and
+    perspectives that are divided — only from published cells with at least 10 answers each, so a
+    finding never rests on a hidden cell. Rank = strength × breadth (docs/statistics.md, "Findings").
+    """
+    from vm_core.read.findings import format_findings, read_findings
+    from vm_core.read.reader import open_reader
+
+    try:
+        with _reader(open_reader)() as session:
+            found = read_findings(session, relationship_key, cycle)
+    except LookupError as exc:
+        _fail(exc)
+    if not found and fmt == "table":
+        click.echo(
+            f"no findings in cycle {cycle} of {relationship_key}: no published cell or comparison "
+            "passes the rules (docs/statistics.md, Findings)"
+        )
+        return
+    click.echo(format_findings(found[:limit], fmt), nl=False)
+
+
+@main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
 @click.option(
