@@ -33,6 +33,7 @@ from vm_core.actions.importing import import_actions
 from vm_core.config import load_config
 from vm_core.read.action_effects import ActionEffect, format_effects, read_action_effects
 from vm_core.read.cells import CycleCells, cycle_cells
+from vm_core.read.reader import Scope
 from vm_core.run import pipeline
 from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.scoring import score_cycle
@@ -409,6 +410,15 @@ def test_vm_actions_effect_on_the_demo(demo: Settings, monkeypatch: pytest.Monke
     missing = CliRunner().invoke(main, ["actions", "effect", "--relationship", "nobody"])
     assert missing.exit_code == 1
     assert "no relationship 'nobody'" in missing.output
+
+
+def test_a_relationship_outside_the_scope_reads_as_absent(demo: Settings) -> None:
+    elsewhere = Scope(frozenset({"another-relationship"}))
+    with pipeline.open_store(demo)() as s:
+        assert read_action_effects(s, scope=elsewhere) == []
+        with pytest.raises(LookupError, match="no relationship 'northwind-contoso'"):
+            read_action_effects(s, KEY, scope=elsewhere)
+        assert [e.action.id for e in read_action_effects(s, KEY, cycle=2)] == [4, 5]
 
 
 def test_formats_agree(demo_effects: dict[str, ActionEffect]) -> None:
