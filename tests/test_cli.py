@@ -47,6 +47,7 @@ def test_help_imports_nothing_heavy() -> None:
         ["actions", "update"],
         ["actions", "history"],
         ["actions", "export"],
+        ["actions", "effect"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

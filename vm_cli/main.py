@@ -744,7 +744,7 @@ def _listed_actions(options: dict[str, Any]) -> Any:
 
 @main.group()
 def actions() -> None:
-    """Improvement actions agreed with the parties: list, add, update, history, export.
+    """Improvement actions agreed with the parties: list, add, update, history, export — and their effect.
 
     Two people changing one action: the second is told who changed what and when, and nothing is
     lost (give the --version you saw; `vm actions list` shows it).
@@ -765,6 +765,35 @@ def actions_list(fmt: str, **filters: Any) -> None:
         click.echo("no actions match")
         return
     click.echo(format_actions(views, fmt), nl=False)
+
+
+@actions.command("effect")
+@click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
+@click.option("--cycle", type=int, help="Only the actions this cycle raised.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def actions_effect(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
+    """Whether each action worked: improved, no detectable change, declined or not yet measurable.
+
+    At the next cycle with published scores, the action's Value Codes (and those of its Things That
+    Matter) are compared with their cells of the cycle that raised it, and with the Value Codes no
+    action worked on: a difference in differences of θ, its 95% CI and the Benjamini–Hochberg q across
+    the actions of that cycle (docs/statistics.md). Only published cells with at least 10 answers
+    take part. csv has a row per action and group; json adds each linked cell's change.
+    """
+    from vm_core.read.action_effects import format_effects, read_action_effects
+    from vm_core.read.reader import open_reader
+
+    try:
+        with _reader(open_reader)() as session:
+            found = read_action_effects(session, relationship_key, cycle=cycle)
+    except LookupError as exc:
+        _fail(exc)
+    if not found and fmt == "table":
+        click.echo("no actions match")
+        return
+    click.echo(format_effects(found, fmt), nl=False)
 
 
 @actions.command("add")
