@@ -67,6 +67,8 @@ class Column:
     group: str  # the group key of read_scores
     band: str  # heading over a run of columns, e.g. the party name
     short_label: str  # heading under the band, e.g. "Senior leadership"
+    party: str | None = None  # the party key when the group lies within one party
+    perspective: str | None = None  # the perspective key when the group lies within one perspective
 
 
 @dataclass(frozen=True)
@@ -184,15 +186,17 @@ def columns(parties: Sequence[Party], perspectives: Sequence[Perspective]) -> li
     """Party × perspective, then perspectives across parties, then party totals, then everybody."""
     across = "both parties" if len(parties) == 2 else "all parties"
     out = [
-        Column(f"{p.name} · {q.name}", "party_perspective", f"{p.key}/{q.key}", p.name, q.name)
+        Column(f"{p.name} · {q.name}", "party_perspective", f"{p.key}/{q.key}", p.name, q.name, p.key, q.key)
         for p in parties
         for q in perspectives
     ]
     out += [
-        Column(f"{q.name} ({across})", "perspective", q.key, across.capitalize(), q.name)
+        Column(f"{q.name} ({across})", "perspective", q.key, across.capitalize(), q.name, perspective=q.key)
         for q in perspectives
     ]
-    out += [Column(f"{p.name} (all perspectives)", "party", p.key, "Totals", p.name) for p in parties]
+    out += [
+        Column(f"{p.name} (all perspectives)", "party", p.key, "Totals", p.name, party=p.key) for p in parties
+    ]
     out.append(Column("All respondents", "all", "all", "Totals", "All respondents"))
     return out
 
@@ -250,6 +254,38 @@ def heatmap(
         scores=read_scores(session, relationship_key, cycle_number),
         agreement=AgreementRule.from_mapping(relationship.agreement or {}),
         level_labels=_level_labels(session, cycle.library_version_id),
+    )
+
+
+def _value_code_texts(session: Session, library_version_id: int) -> dict[str, tuple[str, ...]]:
+    """Identifier → (description, statement 1, …, statement 5) of a library version's Value Codes."""
+    texts: dict[str, list[str]] = {}
+    for identifier, description, statement in session.execute(
+        select(ValueCode.identifier, ValueCode.description, ValueCodeLevel.statement)
+        .join(ValueCodeLevel, ValueCodeLevel.value_code_id == ValueCode.id)
+        .where(ValueCode.library_version_id == library_version_id)
+        .order_by(ValueCode.identifier, ValueCodeLevel.level)
+    ):
+        texts.setdefault(identifier, [description]).append(statement)
+    return {identifier: tuple(words) for identifier, words in texts.items()}
+
+
+def comparable_value_codes(
+    session: Session, relationship_key: str, cycle_number: int, other_number: int, scope: Scope = EVERYTHING
+) -> frozenset[str]:
+    """The Value Codes two cycles of a relationship asked in the same words, so their scores compare.
+
+    Same words: the same identifier with the same description and the same five evaluation statements
+    (always so when both cycles use one library version). A Value Code reworded between versions is
+    a different question, and its scores are not compared across the two cycles.
+    """
+    relationship = _relationship(session, relationship_key, scope)
+    versions = {
+        _cycle(session, relationship, number).library_version_id for number in (cycle_number, other_number)
+    }
+    first, *other = (_value_code_texts(session, version) for version in versions)
+    return frozenset(
+        identifier for identifier, words in first.items() if all(o.get(identifier) == words for o in other)
     )
 
 
