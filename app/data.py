@@ -12,26 +12,53 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from vm_core.read import review
+from vm_core.read import heatmap_view, review
+from vm_core.read.colour_scale import ColourScale, contrast_ratio, readable_text
+from vm_core.read.heatmap_view import (
+    LABEL_FILTERS,
+    MODES,
+    SORTS,
+    CellDelta,
+    HeatmapView,
+    ModeUnavailable,
+    ViewCell,
+    ViewChoices,
+    ViewState,
+    sorts_for,
+)
 from vm_core.read.reader import Scope, StoreNotReady, open_reader
 from vm_core.read.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
 from vm_core.settings import Settings
 from vm_core.store.models import LEVEL_COLOURS, LEVELS
 
 __all__ = [
+    "LABEL_FILTERS",
     "LEVELS",
     "LEVEL_COLOURS",
+    "MODES",
+    "SORTS",
     "Cell",
+    "CellDelta",
+    "ColourScale",
     "Column",
     "CycleInfo",
     "HeatmapData",
+    "HeatmapView",
+    "ModeUnavailable",
     "RelationshipInfo",
     "StoreNotReady",
     "ValueCodeDetail",
+    "ViewCell",
+    "ViewChoices",
+    "ViewState",
+    "contrast_ratio",
     "cycles",
     "heatmap",
+    "heatmap_page",
+    "readable_text",
     "refresh",
     "relationships",
+    "sorts_for",
     "value_code_detail",
 ]
 
@@ -71,6 +98,14 @@ def _heatmap(database_url: str, scope: Scope, relationship_key: str, cycle_numbe
         return review.heatmap(session, relationship_key, cycle_number, scope)
 
 
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def _comparable(
+    database_url: str, scope: Scope, relationship_key: str, cycle_number: int, other_number: int
+) -> frozenset[str]:
+    with _sessions(database_url)() as session:
+        return review.comparable_value_codes(session, relationship_key, cycle_number, other_number, scope)
+
+
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading Value Code…")
 def _value_code_detail(
     database_url: str, scope: Scope, relationship_key: str, cycle_number: int, identifier: str
@@ -95,8 +130,21 @@ def value_code_detail(relationship_key: str, cycle_number: int, identifier: str)
     return _value_code_detail(_database_url(), _scope(), relationship_key, cycle_number, identifier)
 
 
+def heatmap_page(data: HeatmapData, state: ViewState) -> HeatmapView:
+    """What the heatmap page draws for ``state``; :class:`ModeUnavailable` when its mode cannot be drawn."""
+    comparison = None
+    if state.mode == "gap":
+        comparison = heatmap_view.gaps(data)
+    elif state.mode != "level":
+        key, number = data.relationship.key, data.cycle.number
+        other = heatmap_view.reference_cycle(state.mode, [c.number for c in cycles(key)], number)
+        comparable = _comparable(_database_url(), _scope(), key, number, other)
+        comparison = heatmap_view.changes(data, heatmap(key, other), comparable)
+    return heatmap_view.build_view(data, state, comparison)
+
+
 def refresh() -> None:
     """Forget cached query results, e.g. after a flow has written new scores."""
-    for cached in (_relationships, _cycles, _heatmap, _value_code_detail):
+    for cached in (_relationships, _cycles, _heatmap, _comparable, _value_code_detail):
         cached.clear()
     _sessions.clear()

@@ -3,20 +3,27 @@
 Run it with ``vm app`` (or ``streamlit run app/streamlit_app.py --server.address 127.0.0.1``: on an
 address nobody set it shows nothing, see ``vm_core.read.serving``). The chosen
 relationship key and cycle number live in ``st.session_state["relationship"]``
-and ``st.session_state["cycle"]``; pages read them and only draw.
+and ``st.session_state["cycle"]``; pages read them and only draw. Both are also in the address
+(``?relationship=…&cycle=…``, see ``app/address.py``), so a shared link opens the same view.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit import config as streamlit_config
 
-from app import data
+from app import address, data
 from vm_core.read.serving import serving_decision
 from vm_core.settings import private_files
 
+#: The tab's icon, served by the app itself (an emoji or Material icon would be fetched from a CDN).
+ICON = Path(__file__).resolve().parent / "static" / "icon.png"
+
 private_files()  # the store's -wal/-shm files a reader may create are private too
-st.set_page_config(page_title="vm — Value Management", layout="wide")
+st.set_page_config(page_title="vm — Value Management", page_icon=str(ICON), layout="wide")
+address.note_arrival()
 
 serving = serving_decision(
     streamlit_config.get_option("server.address"), streamlit_config.is_manually_set("server.address")
@@ -57,6 +64,9 @@ page = st.navigation(
 )
 
 names = {r.key: r.name for r in relationships}
+arrived = address.arrived()
+if arrived.get("relationship", [None])[-1] in names:
+    st.session_state["relationship"] = arrived["relationship"][-1]
 if st.session_state.get("relationship") not in names:
     st.session_state["relationship"] = relationships[0].key
 
@@ -64,6 +74,9 @@ with st.sidebar:
     st.selectbox("Relationship", list(names), format_func=names.__getitem__, key="relationship")
     cycles = data.cycles(st.session_state["relationship"])
     labels = {c.number: c.label for c in cycles}
+    wanted = arrived.get("cycle", [""])[-1]
+    if wanted.isdigit() and int(wanted) in labels:
+        st.session_state["cycle"] = int(wanted)
     if cycles:
         if st.session_state.get("cycle") not in labels:
             st.session_state["cycle"] = cycles[-1].number  # the latest cycle first

@@ -1,11 +1,15 @@
-"""One Value Code: its statements, Things That Matter, and how each group answered."""
+"""One Value Code: its statements, Things That Matter, and how each group answered — one group in focus.
+
+The Value Code and the group in focus are in the address (``?code=…&group=…``): a heatmap cell links
+here, and the link opens the same view in a new tab.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app import components, data
+from app import address, components, data
 
 relationship, cycle = st.session_state["relationship"], st.session_state["cycle"]
 heatmap = data.heatmap(relationship, cycle)
@@ -13,28 +17,48 @@ identifiers = [row.identifier for row in heatmap.rows]
 if not identifiers:
     st.info("This cycle's library has no Value Codes.")
     st.stop()
+groups = {column.group: column for column in heatmap.columns}
+arrived = address.arrived()
+if arrived.get("code", [None])[-1] in identifiers:
+    st.session_state["value_code"] = arrived["code"][-1]
+if arrived.get("group", [None])[-1] in groups:
+    st.session_state["value_code_group"] = arrived["group"][-1]
 if st.session_state.get("value_code") not in identifiers:
     st.session_state["value_code"] = identifiers[0]
+if st.session_state.get("value_code_group") not in groups:
+    st.session_state["value_code_group"] = "all"
 
 
-def _remember_choice() -> None:
-    st.session_state["value_code"] = st.session_state["value_code_choice"]
+def _remember(name: str) -> None:
+    st.session_state[name] = st.session_state[f"{name}_choice"]
 
 
-# the widget's own key is cleared whenever another page runs; "value_code" survives page switches
+# the widgets' own keys are cleared whenever another page runs; "value_code" and "value_code_group"
+# survive page switches
 st.session_state["value_code_choice"] = st.session_state["value_code"]
-descriptions = {row.identifier: row.description for row in heatmap.rows}
+st.session_state["value_code_group_choice"] = st.session_state["value_code_group"]
 with st.sidebar:
     st.selectbox(
         "Value Code",
         identifiers,
         format_func=lambda identifier: identifier,
         key="value_code_choice",
-        on_change=_remember_choice,
+        on_change=_remember,
+        args=("value_code",),
     )
+    st.selectbox(
+        "Group",
+        list(groups),
+        format_func=lambda group: groups[group].label,
+        key="value_code_group_choice",
+        on_change=_remember,
+        args=("value_code_group",),
+    )
+address.publish({"code": [st.session_state["value_code"]], "group": [st.session_state["value_code_group"]]})
 
 detail = data.value_code_detail(relationship, cycle, st.session_state["value_code"])
 minimum = detail.relationship.min_group_size
+focus = groups[st.session_state["value_code_group"]]
 
 st.title(detail.identifier)
 st.caption(f"{detail.section} · {detail.relationship.name} · {detail.cycle.label}")
@@ -42,11 +66,26 @@ st.markdown(f"#### {detail.description}")
 if detail.help_text:
     st.info(detail.help_text, icon=":material/lightbulb:")
 
-everybody = next(c for c in detail.columns if c.group_kind == "all")
-overall = detail.cell(everybody)
+focused = detail.cell(focus)
+if focused is None:
+    st.info(f"{focus.label}: no score for this Value Code in this cycle.", icon=":material/info:")
+elif focused.suppressed:
+    st.info(f"{focus.label}: {components.hidden_reason(focused, minimum)}.", icon=":material/visibility_off:")
+elif focused.mean is None:
+    st.info(f"{focus.label}: nobody gave a level ({focused.n_no_level} “no level”, {focused.n_blank} blank).")
+else:
+    level = components.nearest_level(focused.mean)
+    label = detail.levels[level - 1].label if len(detail.levels) == len(data.LEVELS) else f"Level {level}"
+    agreement = f" · {components.agreement_label(focused.agreement)}" if focused.agreement else ""
+    consensus = "" if focused.consensus is None else f" · consensus {focused.consensus:.2f}"
+    st.markdown(
+        f"**{focus.label}**: mean **{focused.mean:.1f}**, nearest level {level} · {label} "
+        f"(n={focused.n}{consensus}{agreement})"
+    )
 
 st.subheader("The five levels")
-st.html(components.level_cards_html(detail, overall.mean if overall else None))
+shown_mean = focused.mean if focused is not None and not focused.suppressed else None
+st.html(components.level_cards_html(detail, shown_mean, focus.label))
 
 if detail.things_that_matter:
     st.subheader("Things That Matter")
@@ -86,6 +125,7 @@ if published:
         table,
         hide_index=True,
         width="stretch",
+        height="content",  # every group, no scrolling inside the table
         column_config={
             "n": st.column_config.NumberColumn(help="Respondents who gave a level"),
             "No level": st.column_config.NumberColumn(
