@@ -521,11 +521,23 @@ def app(port: int) -> None:
     _start_app(port)
 
 
+#: The review app's Streamlit settings: those of the repository's .streamlit/config.toml (which Streamlit
+#: reads only when started from the repository folder), passed as flags so `vm app` started anywhere
+#: uses them. tests/test_cli.py checks the two agree.
+APP_SETTINGS = {
+    "server.headless": "true",
+    "server.address": "127.0.0.1",  # loopback only
+    "browser.gatherUsageStats": "false",
+    "theme.light.primaryColor": "#1F3A5F",  # a light and a dark variant: the app follows the computer's scheme
+    "theme.dark.primaryColor": "#9DBBE3",
+    "client.toolbarMode": "minimal",  # a review app for clients: no developer menu, no "Deploy" button
+}
+
+
 def app_command(port: int) -> list[str]:
     """The review app served on loopback only (what `vm app` runs, and what the browser test starts)."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--server.headless", "true",
-            "--browser.gatherUsageStats", "false"]  # fmt: skip
+    flags = [part for name, value in APP_SETTINGS.items() for part in (f"--{name}", value)]
+    return [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port), *flags]
 
 
 def _start_app(port: int) -> None:
