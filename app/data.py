@@ -98,12 +98,13 @@ def _heatmap(database_url: str, scope: Scope, relationship_key: str, cycle_numbe
         return review.heatmap(session, relationship_key, cycle_number, scope)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
-def _comparable(
-    database_url: str, scope: Scope, relationship_key: str, cycle_number: int, other_number: int
-) -> frozenset[str]:
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Comparing…")
+def _comparison(
+    database_url: str, scope: Scope, relationship_key: str, cycle_number: int, mode: str
+) -> heatmap_view.Comparison:
+    data = _heatmap(database_url, scope, relationship_key, cycle_number)
     with _sessions(database_url)() as session:
-        return review.comparable_value_codes(session, relationship_key, cycle_number, other_number, scope)
+        return heatmap_view.read_comparison(session, data, mode, scope)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading Value Code…")
@@ -133,18 +134,14 @@ def value_code_detail(relationship_key: str, cycle_number: int, identifier: str)
 def heatmap_page(data: HeatmapData, state: ViewState) -> HeatmapView:
     """What the heatmap page draws for ``state``; :class:`ModeUnavailable` when its mode cannot be drawn."""
     comparison = None
-    if state.mode == "gap":
-        comparison = heatmap_view.gaps(data)
-    elif state.mode != "level":
+    if state.mode != "level":
         key, number = data.relationship.key, data.cycle.number
-        other = heatmap_view.reference_cycle(state.mode, [c.number for c in cycles(key)], number)
-        comparable = _comparable(_database_url(), _scope(), key, number, other)
-        comparison = heatmap_view.changes(data, heatmap(key, other), comparable)
+        comparison = _comparison(_database_url(), _scope(), key, number, state.mode)
     return heatmap_view.build_view(data, state, comparison)
 
 
 def refresh() -> None:
     """Forget cached query results, e.g. after a flow has written new scores."""
-    for cached in (_relationships, _cycles, _heatmap, _comparable, _value_code_detail):
+    for cached in (_relationships, _cycles, _heatmap, _comparison, _value_code_detail):
         cached.clear()
     _sessions.clear()

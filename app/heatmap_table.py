@@ -19,13 +19,13 @@ from app.data import LEVELS, CellDelta, ColourScale, HeatmapData, HeatmapView, V
 
 STYLESHEET = Path(__file__).resolve().parent / "styles" / "heatmap.css"
 #: Widths (rem) of the Value Code column and of the narrowest a cell may get on screen.
-LABEL_COLUMN_REM, CELL_MIN_REM = 13.5, 3.7
+LABEL_COLUMN_REM, CELL_MIN_REM = 13.5, 4.3  # 4.3rem: "management" fits on a heading line
 
 #: Mean level 1..5 through the method's colours (red … green).
 LEVEL_SCALE = ColourScale.through(LEVELS, [components.level_colours(level)[0] for level in LEVELS])
 #: A difference in levels, full colour from one level either way.
 DIFFERENCE_RANGE = 1.0
-NEUTRAL = "#EEEEEA"
+NEUTRAL = "#EEEEEA"  # also the light theme's "neutral-bg"
 #: Changes: a decline red, an improvement green — the ends of the method's scale.
 CHANGE_SCALE = ColourScale.through(
     (-DIFFERENCE_RANGE, 0, DIFFERENCE_RANGE),
@@ -33,6 +33,9 @@ CHANGE_SCALE = ColourScale.through(
 )
 #: Gaps: neither party is "better", so orange (first party higher) and blue (second party higher).
 GAP_SCALE = ColourScale.through((-DIFFERENCE_RANGE, 0, DIFFERENCE_RANGE), ("#C8692B", NEUTRAL, "#3E6FB0"))
+
+#: A comparison's verdict beside its difference, so it does not rest on colour alone.
+VERDICT_MARKS = {"higher": "▲", "lower": "▼", "no detectable difference": "≈", "insufficient evidence": "?"}
 
 #: Colours around the cells, per theme: light, and dark (prefers-color-scheme or Streamlit's dark theme).
 THEMES: dict[str, dict[str, str]] = {
@@ -50,6 +53,7 @@ THEMES: dict[str, dict[str, str]] = {
         "hatch": "rgba(0, 0, 0, 0.04)",
         "empty-bg": "#F5F6F8",
         "empty-ink": "#5A6472",
+        "neutral-bg": "#EEEEEA",
         "legend-bg": "#F5F6F8",
     },
     "dark": {
@@ -66,13 +70,14 @@ THEMES: dict[str, dict[str, str]] = {
         "hatch": "rgba(255, 255, 255, 0.05)",
         "empty-bg": "#222428",
         "empty-ink": "#AEB4BD",
+        "neutral-bg": "#33353A",
         "legend-bg": "#222428",
     },
 }
 
 #: Every text colour of a theme and the backgrounds it is drawn on (tests check each pair's contrast).
 TEXT_ON = {
-    "ink": ("page", "legend-bg"),
+    "ink": ("page", "legend-bg", "neutral-bg"),
     "muted": ("page", "legend-bg", "empty-bg"),
     "accent": ("page", "legend-bg"),
     "head-ink": ("head-bg",),
@@ -195,18 +200,22 @@ def _difference_td(change: CellDelta, tip: str, polar: bool, classes: str, attrs
     attributes += f' data-suppressed="false" data-delta="{change.delta:.4f}"'
     if change.verdict:
         attributes += f' data-verdict="{escape(change.verdict)}"'
-    # a difference the test could not establish is drawn on the neutral colour, whatever its size
+    # a difference the test could not establish is drawn on the theme's neutral colour, whatever its size
     settled = change.verdict in (None, "higher", "lower")
     scale = CHANGE_SCALE if polar else GAP_SCALE
-    background = scale(change.delta if settled else 0.0)
-    joiner = (
-        " → " if polar else " vs "
-    )  # a change goes from one cycle to the next; a gap sets two parties side by side
+    classes = f"vm-cell{classes}" if settled else f"vm-cell vm-neutral{classes}"
+    style = _coloured(scale(change.delta)) if settled else ""
+    mark = VERDICT_MARKS.get(change.verdict or "", "")
+    mark_html = (
+        f'<span class="vm-mark" aria-label="{escape(change.verdict or "")}">{mark}</span>' if mark else ""
+    )
+    # a change goes from one cycle to the next; a gap sets two parties side by side
+    joiner = " → " if polar else " vs "
     inner = (
-        f'<span class="vm-mean">{_signed(change.delta)}</span>'
+        f'<span class="vm-mean">{_signed(change.delta)}{mark_html}</span>'
         f'<span class="vm-sub">{change.reference:.1f}{joiner}{change.current:.1f}</span>'
     )
-    return _td(f"vm-cell{classes}", attributes, title, _coloured(background), inner, link)
+    return _td(classes, attributes, title, style, inner, link)
 
 
 def _cell_html(
@@ -330,11 +339,17 @@ def _colour_legend(data: HeatmapData, view: HeatmapView) -> str:
     else:
         parties = [c.short_label for c in data.columns if c.group_kind == "party"]
         ticks, scale = [f"{parties[0]} a level higher", "same", f"{parties[-1]} a level higher"], GAP_SCALE
+    marks = VERDICT_MARKS
     return (
         f'<div class="vm-legend-title">{escape(view.title)}</div>'
         + _scale_html(scale, ticks)
         + '<div class="vm-legend-line">In each cell: the difference of the two published means, and the '
         "means. Only groups shown on both sides are compared.</div>"
+        '<div class="vm-legend-line">Coloured only where the ordinal test finds a difference (probability of '
+        "superiority and Brunner–Munzel, Benjamini–Hochberg across this heatmap, at least 10 answers a side; "
+        f"docs/statistics.md): {marks['higher']} higher, {marks['lower']} lower. "
+        f"{marks['no detectable difference']} no detectable difference and {marks['insufficient evidence']} "
+        "too little evidence to tell stay neutral.</div>"
     )
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Store
-from tests.factories import seed_cycle, seed_library, seed_world
+from tests.factories import add_respondents, counts, seed_cycle, seed_world
+from vm_core.read import review
 from vm_core.read.heatmap_view import (
     CellDelta,
     ModeUnavailable,
@@ -23,19 +24,12 @@ from vm_core.read.heatmap_view import (
     build_view,
     changes,
     gaps,
-    reference_cycle,
+    read_comparison,
     sort_column,
     sorts_for,
 )
-from vm_core.read.review import (
-    CycleInfo,
-    HeatmapData,
-    RelationshipInfo,
-    Row,
-    columns,
-    comparable_value_codes,
-)
-from vm_core.scoring import AgreementRule
+from vm_core.read.review import CycleInfo, HeatmapData, RelationshipInfo, Row, columns
+from vm_core.scoring import AgreementRule, score_cycle
 from vm_core.scoring.statistics import mean_level
 
 HIDDEN = "hidden"
@@ -48,7 +42,16 @@ PARTIES = [SimpleNamespace(key="client", name="Client"), SimpleNamespace(key="su
 PERSPECTIVES = [SimpleNamespace(key="senior", name="Senior"), SimpleNamespace(key="middle", name="Middle")]
 COLUMNS = columns(PARTIES, PERSPECTIVES)  # type: ignore[arg-type]
 GROUPS = [c.group for c in COLUMNS]
-SCORE_FIELDS = ["value_code", "group_kind", "group", "suppressed", "suppression", "n", "n_no_level", "n_blank"]
+SCORE_FIELDS = [
+    "value_code",
+    "group_kind",
+    "group",
+    "suppressed",
+    "suppression",
+    "n",
+    "n_no_level",
+    "n_blank",
+]
 SCORE_FIELDS += ["mean", "consensus", "agreement", "l1", "l2", "l3", "l4", "l5"]
 
 
@@ -58,22 +61,22 @@ def _heatmap(
     """A cycle's heatmap from {(Value Code, group): counts l1..l5 | HIDDEN}; absent cells have no score row."""
     kinds = {c.group: c.group_kind for c in COLUMNS}
     records = []
-    for (code, group), counts in cells.items():
-        hidden = counts == HIDDEN
+    for (code, group), level_counts in cells.items():
+        hidden = level_counts == HIDDEN
         record: dict[str, Any] = {
             "value_code": code,
             "group_kind": kinds[group],
             "group": group,
             "suppressed": hidden,
             "suppression": "below_minimum" if hidden else None,
-            "n": None if hidden else sum(counts),
+            "n": None if hidden else sum(level_counts),
             "n_no_level": None if hidden else 0,
             "n_blank": None if hidden else 0,
-            "mean": None if hidden else mean_level(counts),
+            "mean": None if hidden else mean_level(level_counts),
             "consensus": None,
             "agreement": None if hidden else (agreement or {}).get((code, group)),
         }
-        record.update({f"l{i + 1}": None if hidden else counts[i] for i in range(5)})
+        record.update({f"l{i + 1}": None if hidden else level_counts[i] for i in range(5)})
         records.append(record)
     return HeatmapData(
         relationship=RelationshipInfo("acme", "Acme", 5),
@@ -184,12 +187,14 @@ def test_a_cell_delta_carries_numbers_only_when_compared() -> None:
         CellDelta("hidden", reference=2.5)
 
 
-def test_the_reference_cycle_is_the_previous_or_the_first() -> None:
-    assert reference_cycle("change_previous", [1, 2, 3], 3) == 2
-    assert reference_cycle("change_first", [1, 2, 3], 3) == 1
-    assert reference_cycle("change_previous", [3, 1], 3) == 1  # cycle 2 was never run
-    with pytest.raises(ModeUnavailable, match="cycle 1 is the first cycle"):
-        reference_cycle("change_first", [1, 2], 1)
+def test_verdicts_are_carried_to_the_compared_cells_only() -> None:
+    before, after = _heatmap(1, _filled(BEFORE_A1, "A1")), _heatmap(2, _filled(AFTER_A1, "A1"))
+    verdicts = {("A1", "client/senior"): "higher", ("A1", "supplier/middle"): "lower"}
+    comparison = changes(after, before, comparable={"A1"}, verdicts=verdicts)
+    by_group = {c.group: c for c in COLUMNS}
+    assert comparison.cell("A1", by_group["client/senior"]).verdict == "higher"
+    assert comparison.cell("A1", by_group["client/middle"]).verdict is None  # not tested
+    assert comparison.cell("A1", by_group["supplier/middle"]).verdict is None  # hidden: no verdict either
 
 
 # ---------------------------------------------------------------- filters and sorts
@@ -250,7 +255,8 @@ def test_lowest_and_highest_sort_by_the_broadest_column_with_unnumbered_rows_las
     }
     # with a party filter the broadest column left is that party's total
     client = build_view(data, ViewState(sort="lowest", parties=("client",)))
-    assert client.sort_column is not None and client.sort_column.group == "client"
+    assert client.sort_column is not None
+    assert client.sort_column.group == "client"
     assert [r.row.identifier for r in client.rows] == ["B1", "A1", "A2"]
     assert not client.by_section
 
@@ -356,22 +362,49 @@ def test_a_bad_view_state_is_refused_in_one_line(fields: dict[str, str], message
         ViewState(**fields)
 
 
-# ---------------------------------------------------------------- same words, comparable scores
+# ---------------------------------------------------------------- the read side's verdicts, on a store
+
+#: One perspective; 12 respondents a party. Client: eight at 2, four at 3 (mean 2.33); supplier: four
+#: at 3, eight at 4 (3.67). θ(supplier > client) = (4·(8 + 4/2) + 8·12)/144 = 0.944: a clear "higher".
+LOW, HIGH = [2] * 8 + [3] * 4, [3] * 4 + [4] * 8
+
+
+def _store_heatmap(store: Store, cycle: int) -> HeatmapData:
+    with store.sessions() as s:
+        return review.heatmap(s, "acme", cycle)
 
 
 @pytest.mark.store
-def test_value_codes_compare_across_cycles_only_when_asked_in_the_same_words(store: Store) -> None:
-    sections = {"Delivery": ("VC1", "VC2"), "Relationship": ("VC3",)}
+def test_the_gap_and_change_modes_carry_the_read_sides_verdicts(store: Store) -> None:
     with store.sessions() as s, s.begin():
-        world = seed_world(s, key="acme", sections=sections)
-        same = seed_cycle(s, world.relationship, world.library_version, number=2)
-        reworded = seed_library(s, key="acme-library", version="2.0", sections={"Delivery": ("VC1", "VC2")})
-        reworded.value_codes["VC2"].levels[2].statement = "VC2, newly worded, at level 3"
-        seed_cycle(s, world.relationship, reworded.version, number=3)
-        assert same.number == 2
+        world = seed_world(s, key="acme", perspectives=("senior",), sections={"Delivery": ("VC1",)})
+        add_respondents(s, world, party="client", perspective="senior", levels={"VC1": LOW})
+        add_respondents(s, world, party="supplier", perspective="senior", levels={"VC1": HIGH})
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
+        second = seed_cycle(s, world.relationship, world.library_version, number=2)
+        add_respondents(s, world, party="client", perspective="senior", levels={"VC1": HIGH}, cycle=second)
+        add_respondents(s, world, party="supplier", perspective="senior", levels={"VC1": HIGH}, cycle=second)
+        score_cycle(s, second.id, counts(s, second))
+
+    first = _store_heatmap(store, 1)
     with store.sessions() as s:
-        assert comparable_value_codes(s, "acme", 2, 1) == {"VC1", "VC2", "VC3"}  # one library version
-        assert comparable_value_codes(s, "acme", 3, 1) == {"VC1"}  # VC2 reworded, VC3 dropped
-        assert comparable_value_codes(s, "acme", 1, 3) == {"VC1"}
-        with pytest.raises(LookupError, match="has no cycle 9"):
-            comparable_value_codes(s, "acme", 3, 9)
+        gap = read_comparison(s, first, "gap")
+    senior, overall = (gap.cell("VC1", c) for c in gap.columns)
+    for cell in (senior, overall):  # the supplier against the client: higher (read_gaps says client lower)
+        assert cell.delta == pytest.approx(4 / 3)
+        assert cell.verdict == "higher"
+    with store.sessions() as s, pytest.raises(ModeUnavailable, match="cycle 1 is the first cycle"):
+        read_comparison(s, first, "change_previous")
+
+    now = _store_heatmap(store, 2)
+    with store.sessions() as s:
+        change = read_comparison(s, now, "change_first")  # the first cycle is the previous one here
+    client = next(c for c in change.columns if c.group == "client/senior")
+    supplier = next(c for c in change.columns if c.group == "supplier/senior")
+    assert (change.cell("VC1", client).delta, change.cell("VC1", client).verdict) == (
+        pytest.approx(4 / 3),
+        "higher",
+    )
+    assert change.cell("VC1", supplier).delta == 0
+    assert change.cell("VC1", supplier).verdict == "no detectable difference"
+    assert change.title == "Change in mean level since Cycle 1 · Resolve"

@@ -38,7 +38,7 @@ for key, allowed in (
     st.session_state[key] = [v for v in st.session_state.get(key, []) if v in allowed]
 
 st.title(heatmap.relationship.name)
-controls = st.columns([2, 2, 3], vertical_alignment="bottom")
+controls = st.columns([3, 2, 3], vertical_alignment="bottom")
 controls[0].selectbox(
     "Show", list(data.MODES), format_func=data.MODES.__getitem__, key=KEYS["mode"], persist_state="session"
 )
@@ -135,8 +135,8 @@ if view.hidden_rows == 1:
     notes.append("1 Value Code with no such cell is left out.")
 elif view.hidden_rows:
     notes.append(f"{view.hidden_rows} Value Codes with no such cell are left out.")
-if mode != "level" and not any(c.change and c.change.verdict for r in view.rows for c in r.cells):
-    notes.append("Differences of published means; not tested for significance.")
+if mode != "level":
+    notes.append("Colour marks a difference the ordinal test finds; the legend says how.")
 if notes:
     st.caption(" ".join(notes))
 st.html(heatmap_table.heatmap_html(heatmap, view, heatmap_table.theme_class(st.context.theme.type)))

@@ -7,13 +7,14 @@ what the page keeps in its address so a view can be shared (:meth:`ViewState.to_
 **Modes.** *Level* shows each group's published mean level. The comparison modes — *change since
 the previous cycle*, *change since the first cycle*, *gap between the parties* — show one
 :class:`CellDelta` per cell, from a :class:`Comparison`. That is the whole interface a comparison
-mode needs: a difference in levels (``delta``), the two published means, an optional ``verdict``
-and a status saying why there is no number. :func:`changes` and :func:`gaps` build it from the
+mode needs: a difference in levels (``delta``), the two published means, a ``verdict`` and a
+status saying why there is no number. :func:`changes` and :func:`gaps` build it from the
 *published* means of two cells and nothing else, so a delta never rests on a hidden cell: when
 either side is hidden the cell is hidden, and neither its number nor the other side's is shown.
-They leave ``verdict`` empty (not assessed); a source that tests the difference (θ,
-Brunner–Munzel, Benjamini–Hochberg across the heatmap, ``vm_core.scoring.comparisons``) fills
-``verdict`` in the same cells and the page draws it.
+The verdicts are given to them: :func:`read_comparison` takes them from the read side's tests
+(:func:`vm_core.read.gaps.read_gaps`: θ and Brunner–Munzel per pair, Benjamini–Hochberg across
+the cycle's heatmap, a practical threshold, at least 10 answers a side; docs/statistics.md), and
+the baselines and comparable Value Codes from :mod:`vm_core.read.changes`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
+from vm_core.read import review
+from vm_core.read.cells import find_cycle, find_relationship
+from vm_core.read.changes import baselines, comparable_value_codes
+from vm_core.read.gaps import read_gaps
+from vm_core.read.reader import EVERYTHING, Scope
 from vm_core.read.review import Cell, Column, HeatmapData, Row
 
 #: The page's modes, with their labels.
@@ -50,6 +58,8 @@ _BREADTH = ("all", "party", "perspective", "party_perspective")
 
 CellKey = tuple[str, str, str]  # (Value Code identifier, group kind, group)
 DeltaStatus = Literal["compared", "hidden", "absent", "not_comparable", "no_level"]
+#: (Value Code identifier, column group) → the verdict on the current cell against the reference.
+Verdicts = Mapping[tuple[str, str], str]
 
 
 def sorts_for(mode: str) -> list[str]:
@@ -114,7 +124,11 @@ class ModeUnavailable(LookupError):
 
 
 def _delta(
-    current: Cell | None, reference: Cell | None, comparable: bool, sides: tuple[str, str]
+    current: Cell | None,
+    reference: Cell | None,
+    comparable: bool,
+    sides: tuple[str, str],
+    verdict: str | None = None,
 ) -> CellDelta:
     """The difference of two cells' published means; no number unless both are published.
 
@@ -133,20 +147,29 @@ def _delta(
         delta=current.mean - reference.mean,
         current=current.mean,
         reference=reference.mean,
+        verdict=verdict,
         detail=f"{sides[0]} {reference.mean:.2f}, {sides[1]} {current.mean:.2f}",
     )
 
 
-def changes(now: HeatmapData, before: HeatmapData, comparable: Collection[str]) -> Comparison:
+def changes(
+    now: HeatmapData, before: HeatmapData, comparable: Collection[str], verdicts: Verdicts | None = None
+) -> Comparison:
     """Each cell of ``now`` minus the same Value Code and group in ``before`` (an earlier cycle).
 
-    ``comparable``: the Value Codes both cycles asked in the same words
-    (:func:`vm_core.read.review.comparable_value_codes`); any other is ``not_comparable``.
+    ``comparable``: the Value Codes both cycles asked the same way
+    (:func:`vm_core.read.changes.comparable_value_codes`); any other is ``not_comparable``.
+    ``verdicts``: now against before, "higher" meaning an improvement.
     """
     sides = (f"cycle {before.cycle.number}", f"cycle {now.cycle.number}")
+    tested = verdicts or {}
     cells = {
         (row.identifier, c.group_kind, c.group): _delta(
-            now.cell(row.identifier, c), before.cell(row.identifier, c), row.identifier in comparable, sides
+            now.cell(row.identifier, c),
+            before.cell(row.identifier, c),
+            row.identifier in comparable,
+            sides,
+            tested.get((row.identifier, c.group)),
         )
         for row in now.rows
         for c in now.columns
@@ -156,15 +179,22 @@ def changes(now: HeatmapData, before: HeatmapData, comparable: Collection[str]) 
     )
 
 
-def gaps(data: HeatmapData) -> Comparison:
-    """The second party's mean minus the first's, within each perspective and over all perspectives.
-
-    Raises :class:`ModeUnavailable` unless the cycle has exactly two parties.
-    """
+def _two_parties(data: HeatmapData) -> tuple[Column, Column]:
+    """The two parties' total columns, in display order; :class:`ModeUnavailable` unless there are two."""
     parties = [c for c in data.columns if c.group_kind == "party"]
     if len(parties) != 2:
         raise ModeUnavailable(f"the gap compares two parties; this cycle has {len(parties)}")
-    first, second = parties
+    return parties[0], parties[1]
+
+
+def gaps(data: HeatmapData, verdicts: Verdicts | None = None) -> Comparison:
+    """The second party's mean minus the first's, within each perspective and over all perspectives.
+
+    ``verdicts`` are keyed by the gap column's group (the perspective, or "all") and read as the
+    second party against the first. Raises :class:`ModeUnavailable` unless the cycle has exactly
+    two parties.
+    """
+    first, second = _two_parties(data)
     band = f"{second.short_label} − {first.short_label}"
     pairs: list[tuple[Column, Column, Column]] = []
     for q in (c for c in data.columns if c.group_kind == "perspective"):
@@ -179,15 +209,63 @@ def gaps(data: HeatmapData) -> Comparison:
     overall = Column(f"All perspectives: {band}", "all", "all", band, "All perspectives")
     pairs.append((overall, first, second))
     sides = (first.short_label, second.short_label)
+    tested = verdicts or {}
     cells = {
         (row.identifier, gap.group_kind, gap.group): _delta(
-            data.cell(row.identifier, b), data.cell(row.identifier, a), True, sides
+            data.cell(row.identifier, b),
+            data.cell(row.identifier, a),
+            True,
+            sides,
+            tested.get((row.identifier, gap.group)),
         )
         for row in data.rows
         for gap, a, b in pairs
     }
     title = f"Gap in mean level: {second.short_label} minus {first.short_label}"
     return Comparison(title, tuple(gap for gap, _, _ in pairs), cells, polar=False)
+
+
+#: A verdict read the other way round: "x higher than y" is "y lower than x".
+_REVERSED = {"higher": "lower", "lower": "higher"}
+
+
+def read_comparison(session: Session, data: HeatmapData, mode: str, scope: Scope = EVERYTHING) -> Comparison:
+    """A comparison mode's cells for the heatmap ``data``, with the read side's verdicts.
+
+    Gap: :func:`gaps`, tested as :func:`~vm_core.read.gaps.read_gaps` tests party against party
+    (the first party against the second, so each verdict is reversed). Change: :func:`changes`
+    against the previous cycle, or the first (the previous one when it is also the first), for the
+    Value Codes asked the same way in both, with the verdicts of that baseline's family. Raises
+    :class:`ModeUnavailable` when the mode cannot be drawn (one line).
+    """
+    key, number = data.relationship.key, data.cycle.number
+    if mode == "gap":
+        first, _ = _two_parties(data)  # a cycle without two parties needs no tests
+        verdicts: dict[tuple[str, str], str] = {}
+        for gap in read_gaps(session, key, number, ["party"], scope=scope):
+            verdict: str = (
+                gap.comparison.verdict
+            )  # x against y: turned to "the second party against the first"
+            if gap.x.group.party == first.party:
+                verdict = _REVERSED.get(verdict, verdict)
+            verdicts[(gap.value_code, gap.x.group.perspective or "all")] = verdict
+        return gaps(data, verdicts)
+    if mode not in ("change_previous", "change_first"):
+        raise ValueError(f"{mode!r} is not a comparison mode")
+    relationship = find_relationship(session, key, scope)
+    cycle = find_cycle(session, relationship, number)
+    found = baselines(session, relationship, number)
+    if not found:
+        raise ModeUnavailable(f"cycle {number} is the first cycle: there is no earlier cycle to compare with")
+    reference = found.get("first", found["previous"]) if mode == "change_first" else found["previous"]
+    comparable = comparable_value_codes(session, cycle.library_version_id, reference.library_version_id)
+    tested = read_gaps(session, key, number, ["change"], scope=scope)
+    verdicts = {
+        (gap.value_code, gap.x.group.key): gap.comparison.verdict
+        for gap in tested
+        if gap.y.cycle == reference.number
+    }
+    return changes(data, review.heatmap(session, key, reference.number, scope), comparable, verdicts)
 
 
 # ---------------------------------------------------------------- what the reader chose
@@ -331,23 +409,6 @@ def _labelled(cell: Cell | None, labels: str) -> bool:
         return True
     agreement = None if cell is None or cell.suppressed else cell.agreement
     return agreement is not None and labels in ("either", agreement)
-
-
-def reference_cycle(mode: str, cycle_numbers: Collection[int], cycle_number: int) -> int:
-    """The cycle a change mode compares ``cycle_number`` with: the one just before it, or the first.
-
-    Raises :class:`ModeUnavailable` when there is no earlier cycle.
-    """
-    earlier = sorted(n for n in cycle_numbers if n < cycle_number)
-    if not earlier:
-        raise ModeUnavailable(
-            f"cycle {cycle_number} is the first cycle: there is no earlier cycle to compare with"
-        )
-    if mode == "change_previous":
-        return earlier[-1]
-    if mode == "change_first":
-        return earlier[0]
-    raise ValueError(f"{mode!r} is not a change mode")
 
 
 def sort_column(columns: Sequence[Column]) -> Column | None:

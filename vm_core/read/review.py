@@ -257,38 +257,6 @@ def heatmap(
     )
 
 
-def _value_code_texts(session: Session, library_version_id: int) -> dict[str, tuple[str, ...]]:
-    """Identifier → (description, statement 1, …, statement 5) of a library version's Value Codes."""
-    texts: dict[str, list[str]] = {}
-    for identifier, description, statement in session.execute(
-        select(ValueCode.identifier, ValueCode.description, ValueCodeLevel.statement)
-        .join(ValueCodeLevel, ValueCodeLevel.value_code_id == ValueCode.id)
-        .where(ValueCode.library_version_id == library_version_id)
-        .order_by(ValueCode.identifier, ValueCodeLevel.level)
-    ):
-        texts.setdefault(identifier, [description]).append(statement)
-    return {identifier: tuple(words) for identifier, words in texts.items()}
-
-
-def comparable_value_codes(
-    session: Session, relationship_key: str, cycle_number: int, other_number: int, scope: Scope = EVERYTHING
-) -> frozenset[str]:
-    """The Value Codes two cycles of a relationship asked in the same words, so their scores compare.
-
-    Same words: the same identifier with the same description and the same five evaluation statements
-    (always so when both cycles use one library version). A Value Code reworded between versions is
-    a different question, and its scores are not compared across the two cycles.
-    """
-    relationship = _relationship(session, relationship_key, scope)
-    versions = {
-        _cycle(session, relationship, number).library_version_id for number in (cycle_number, other_number)
-    }
-    first, *other = (_value_code_texts(session, version) for version in versions)
-    return frozenset(
-        identifier for identifier, words in first.items() if all(o.get(identifier) == words for o in other)
-    )
-
-
 # ---------------------------------------------------------------- one Value Code
 
 
