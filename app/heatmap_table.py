@@ -25,7 +25,7 @@ LABEL_COLUMN_REM, CELL_MIN_REM = 13.5, 4.3  # 4.3rem: "management" fits on a hea
 LEVEL_SCALE = ColourScale.through(LEVELS, [components.level_colours(level)[0] for level in LEVELS])
 #: A difference in levels, full colour from one level either way.
 DIFFERENCE_RANGE = 1.0
-NEUTRAL = "#EEEEEA"  # also the light theme's "neutral-bg"
+NEUTRAL = "#EEEEEA"  # no difference; also the light theme's neutral cell
 #: Changes: a decline red, an improvement green — the ends of the method's scale.
 CHANGE_SCALE = ColourScale.through(
     (-DIFFERENCE_RANGE, 0, DIFFERENCE_RANGE),
@@ -53,7 +53,7 @@ THEMES: dict[str, dict[str, str]] = {
         "hatch": "rgba(0, 0, 0, 0.04)",
         "empty-bg": "#F5F6F8",
         "empty-ink": "#5A6472",
-        "neutral-bg": "#EEEEEA",
+        "neutral-bg": NEUTRAL,
         "legend-bg": "#F5F6F8",
     },
     "dark": {

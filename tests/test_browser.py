@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.heatmap_table import LEVEL_SCALE
+from app.heatmap_table import LEVEL_SCALE, THEMES
 from vm_cli.main import app_command
 from vm_core.config import load_config
 from vm_core.read.colour_scale import MIN_TEXT_CONTRAST, contrast_ratio, relative_luminance
@@ -49,7 +49,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-GREY = "rgb(236, 238, 241)"  # the light theme's hidden-cell background (app/heatmap_table.py THEMES)
 TIMEOUT_MS = 60_000
 PROJECTOR = {"width": 1280, "height": 720}
 #: A4 landscape at the 96 px per inch Chromium lays out print at.
@@ -234,7 +233,7 @@ def test_heatmap_in_a_real_browser(page: Any) -> None:
     small = _cell(page, "VAL-COMMERCIAL", "contoso/senior")  # 4 of Contoso's 7 senior leaders answered
     expect(small).to_have_attribute("data-suppressed", "true")
     expect(small).to_have_text("fewer than 5 responses")
-    assert small.evaluate("e => getComputedStyle(e).backgroundColor") == GREY
+    assert _background(small) == _rgb(THEMES["light"]["hidden-bg"])
     suppressed = page.locator('#vm-heatmap td[data-suppressed="true"]')
     for text in suppressed.all_inner_texts():
         assert not re.search(r"\d", text.replace("fewer than 5 responses", ""))

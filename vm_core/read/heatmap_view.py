@@ -243,9 +243,8 @@ def read_comparison(session: Session, data: HeatmapData, mode: str, scope: Scope
         first, _ = _two_parties(data)  # a cycle without two parties needs no tests
         verdicts: dict[tuple[str, str], str] = {}
         for gap in read_gaps(session, key, number, ["party"], scope=scope):
-            verdict: str = (
-                gap.comparison.verdict
-            )  # x against y: turned to "the second party against the first"
+            # x against y, turned to "the second party against the first"
+            verdict: str = gap.comparison.verdict
             if gap.x.group.party == first.party:
                 verdict = _REVERSED.get(verdict, verdict)
             verdicts[(gap.value_code, gap.x.group.perspective or "all")] = verdict
