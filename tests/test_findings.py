@@ -34,9 +34,10 @@ from vm_core.read.findings import Finding, format_findings, read_findings
 from vm_core.read.findings.rules import Vocabulary, agreements, divisions
 from vm_core.read.findings.wording import (
     change_amount,
+    derived_name,
     gap_amount,
     nearest_level,
-    short_name,
+    readable_name,
     since,
 )
 from vm_core.read.gaps import read_gaps
@@ -80,8 +81,18 @@ SENIOR_SUPPLIER = [0, 2, 4, 4, 0]
         ),
     ],
 )
-def test_a_value_codes_readable_name(identifier: str, description: str, name: str) -> None:
-    assert short_name(identifier, description) == name
+def test_a_name_derived_when_the_library_gives_no_short_name(
+    identifier: str, description: str, name: str
+) -> None:
+    assert derived_name(identifier, description) == name
+    assert readable_name(identifier, description, None) == name
+
+
+def test_the_librarys_short_name_is_the_readable_name() -> None:
+    assert readable_name("REL-ISSUES", "The extent to which issues are resolved", "Issue resolution") == (
+        "Issue resolution"
+    )
+    assert readable_name("DEL-KPI", "…", "KPIs") == "KPIs"
 
 
 @pytest.mark.parametrize(
@@ -448,22 +459,26 @@ def test_the_demos_story_in_sentences(session: Session, cycle: int) -> None:
     by_key = _by_key(found)
     # DEL-KPI: the council ≈ 2.3, Contoso ≈ 3.4 — said once, for the parties' totals
     kpi = by_key[f"party_gap:{cycle}:DEL-KPI:northwind+contoso"]
-    assert kpi.sentence == "Contoso Services rates *KPI* a level higher than Northwind Council."
+    assert kpi.sentence == "Contoso Services rates *KPIs* a level higher than Northwind Council."
     assert [f.key for f in found if f.kind == "party_gap" and f.value_code == "DEL-KPI"] == [kpi.key]
     assert {g.comparison.verdict for g in read_gaps(session, KEY, cycle, ["party"]) if g.value_code == "DEL-KPI" and g.x.group.kind == "party_perspective" and g.comparison.test.n_y >= 10} == {"lower"}  # fmt: skip
     # REL-ISSUES: middle managers on both sides agree at level 2
     issues = by_key[f"agreement:{cycle}:REL-ISSUES:*/middle"]
-    assert issues.sentence == "Middle management on both sides agree that *Issues* is at 'Some way to go'."
+    assert issues.sentence == (
+        "Middle management on both sides agree that *Issue resolution* is at 'Some way to go'."
+    )
     assert [c.group.key for c in issues.cells] == ["northwind/middle", "contoso/middle"]
     # VAL-COMMERCIAL divides the senior leaders: in cycles 1 and 3 Contoso's senior cell and the
     # cross-party row are hidden, so it is said of the council's senior leaders only
     divided = [f for f in found if f.kind == "division" and f.value_code == "VAL-COMMERCIAL"]
     if cycle == 2:
-        assert [f.sentence for f in divided] == ["Senior leadership are divided about *Commercial*."]
+        assert [f.sentence for f in divided] == [
+            "Senior leadership are divided about *Commercial arrangements*."
+        ]
         assert [c.group.key for c in divided[0].cells] == ["senior"]  # Contoso's 6 are too few alone
     else:
         assert [f.sentence for f in divided] == [
-            "Senior leadership at Northwind Council are divided about *Commercial*."
+            "Senior leadership at Northwind Council are divided about *Commercial arrangements*."
         ]
     # the largest, broadest findings first: the KPI gap leads in cycles 1–2, openness's change in 3
     assert found[0].key == {1: kpi.key, 2: kpi.key, 3: "change:3:REL-OPENNESS:all:since-1"}[cycle]

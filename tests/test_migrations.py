@@ -70,7 +70,7 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     command.upgrade(alembic_config(engine), "0001")
     with (
-        _newer_columns_added(engine, ("relationship", "cycle", "party", "perspective")),
+        _newer_columns_added(engine, ("relationship", "cycle", "party", "perspective", "value_code")),
         session_factory(engine)() as session,
         session.begin(),
     ):
@@ -95,11 +95,12 @@ def test_0002_gives_existing_evaluations_their_participants_groups(tmp_path) -> 
     engine.dispose()
 
 
-def test_the_newest_head_is_the_comment_minimum_after_actions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_head_is_the_short_name_after_the_comment_minimum(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from vm_core.store.db import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(make_engine(f"sqlite:///{tmp_path}/x.sqlite")))
-    assert script.get_current_head() == "0007"
+    assert script.get_current_head() == "0008"
+    assert script.get_revision("0008").down_revision == "0007"
     assert script.get_revision("0007").down_revision == "0006"
     assert script.get_revision("0006").down_revision == "0005"
     # 0005 follows 0004 once that revision (another branch) is merged, 0003 until then
@@ -227,5 +228,41 @@ def test_0007_adds_the_comment_minimum_never_below_the_score_minimum(store: Stor
         assert conn.execute(text("SELECT key, comment_min_group_size FROM relationship")).all() == [
             ("acme-bolt", None)
         ]
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+@pytest.mark.store
+def test_0008_adds_short_names_and_round_trips(store: Store) -> None:
+    """0008 adds ``value_code.short_name`` and ``short_name_change``; down removes only them (the Value Codes
+    stay), and up again gives every Value Code no short name, as a store from before short names has."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from tests.factories import seed_world
+    from vm_core.store.models import ShortNameChange, ValueCode
+
+    with store.sessions() as s, s.begin():
+        world = seed_world(s)
+        world.value_codes["VC1"].short_name = "Delivery"
+        s.add(ShortNameChange(value_code_id=world.value_codes["VC1"].id, before=None, after="Delivery"))
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(store.engine).get_columns("value_code")}
+
+    def codes() -> list[str]:
+        with store.engine.connect() as conn:
+            return list(conn.execute(text("SELECT identifier FROM value_code ORDER BY position")).scalars())
+
+    identifiers = codes()
+    command.downgrade(alembic_config(store.engine), "0007")
+    assert "short_name" not in columns()
+    assert "short_name_change" not in inspect(store.engine).get_table_names()
+    assert codes() == identifiers
+    command.upgrade(alembic_config(store.engine), "head")
+    with store.sessions() as s:
+        assert set(s.scalars(select(ValueCode.short_name))) == {None}
+        assert s.scalar(select(func.count()).select_from(ShortNameChange)) == 0
+    with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []

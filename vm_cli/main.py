@@ -6,9 +6,12 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from vm_core.store.library import ParsedLibrary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO_ROOT / "examples" / "demo" / "relationship.yaml"
@@ -102,8 +105,11 @@ def library_import(file: Path, key: str | None, version: str, name: str | None) 
     """Load a Value Code library FILE (CSV or XLSX in the method's table format).
 
     Columns: Section Name, Value Code Identifier, Description, Evaluation Statement 1..5, and
-    optionally Help Text, Things That Matter (';'-separated) and Level Label 1..5. A file with
-    bad rows imports nothing and lists one line per problem, naming row and column.
+    optionally Short Name (at most 40 characters, unique), Help Text, Things That Matter
+    (';'-separated) and Level Label 1..5. A file with bad rows imports nothing and lists one line
+    per problem, naming row and column. A version already stored is kept: the same content only
+    brings its short names up to date (recorded, see `vm library list KEY VERSION`); other content
+    is refused.
     """
     key = key or file.stem
     from vm_core.errors import VmError
@@ -115,11 +121,19 @@ def library_import(file: Path, key: str | None, version: str, name: str | None) 
     try:
         parsed = lib.parse_library(file)
         with transaction(open_store(Settings.from_env())) as session:
+            stored = lib.find_library_version(session, key, version) is not None
             lib.import_library(
                 session, parsed, key=key, name=name or key, version=version, source_name=file.name
             )
     except VmError as exc:
         _fail(exc)
+    named = sum(1 for code in parsed.value_codes if code.short_name)
+    if stored:
+        click.echo(
+            f"{key} {version} is already stored with the same content; "
+            f"short names as in {file.name} ({named} of {len(parsed.value_codes)} Value Codes)"
+        )
+        return
     click.echo(
         f"imported {len(parsed.value_codes)} Value Codes in {len(parsed.sections)} sections "
         f"as {key} {version}"
@@ -145,26 +159,63 @@ def library_export(key: str, version: str, file: Path) -> None:
 
 
 @library.command("list")
-def library_list() -> None:
-    """List the libraries and versions in the store."""
+@click.argument("key", required=False)
+@click.argument("version", required=False)
+def library_list(key: str | None, version: str | None) -> None:
+    """List the libraries and versions in the store (of library KEY only, when given).
+
+    With KEY and VERSION: that version's Value Codes (identifier, short name, section), then the
+    short-name changes later imports of the version recorded.
+    """
     from sqlalchemy import func, select
 
     from vm_core.run.pipeline import open_store
     from vm_core.settings import Settings
+    from vm_core.store import library as lib
     from vm_core.store.models import Library, LibraryVersion, ValueCode
 
     with open_store(Settings.from_env())() as session:
-        rows = session.execute(
-            select(Library.key, LibraryVersion.version, func.count(ValueCode.id))
+        if key is not None and version is not None:
+            found = lib.find_library_version(session, key, version)
+            if found is None:
+                raise click.ClickException(f"no library {key!r} version {version!r} in the store")
+            click.echo(_library_codes(lib.load_library_version(session, found.id)))
+            for identifier, change in lib.short_name_history(session, found.id):
+                click.echo(
+                    f"{change.changed_at:%Y-%m-%d %H:%M} {identifier}: short name {_shown(change.before)} → "
+                    f"{_shown(change.after)} ({change.source_name or 'no file'})"
+                )
+            return
+        query = (
+            select(
+                Library.key,
+                LibraryVersion.version,
+                func.count(ValueCode.id),
+                func.count(ValueCode.short_name),
+            )
             .join(LibraryVersion, LibraryVersion.library_id == Library.id)
             .join(ValueCode, ValueCode.library_version_id == LibraryVersion.id, isouter=True)
             .group_by(Library.key, LibraryVersion.version)
             .order_by(Library.key, LibraryVersion.version)
-        ).all()
-    for key, version, count in rows:
-        click.echo(f"{key}  {version}  {count} Value Codes")
+        )
+        rows = session.execute(query if key is None else query.where(Library.key == key)).all()
+    for library_key, library_version, count, named in rows:
+        click.echo(f"{library_key}  {library_version}  {count} Value Codes, {named} with a short name")
     if not rows:
         click.echo("no libraries yet: `vm library import FILE --key KEY --version V`")
+
+
+def _shown(short_name: str | None) -> str:
+    return "(none)" if short_name is None else repr(short_name)
+
+
+def _library_codes(parsed: ParsedLibrary) -> str:
+    """One line per Value Code: identifier, short name (or "—"), section, in columns."""
+    rows = [("identifier", "short name", "section")] + [
+        (code.identifier, code.short_name or "—", code.section) for code in parsed.value_codes
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    return "\n".join(f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows)
 
 
 @main.command()

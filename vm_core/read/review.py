@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vm_core.read.cells import find_cycle as _cycle
 from vm_core.read.cells import find_relationship as _relationship
+from vm_core.read.findings.wording import readable_name
 from vm_core.read.reader import EVERYTHING, Scope
 from vm_core.read.scores import read_scores
 from vm_core.scoring import AgreementRule, effective_min_group_size, relationship_table
@@ -76,6 +77,12 @@ class Row:
     identifier: str
     description: str
     section: str
+    short_name: str | None  # the library's short name, None when it gives none
+
+    @property
+    def name(self) -> str:
+        """What findings call it: the short name, else one derived from the identifier ("Openness")."""
+        return readable_name(self.identifier, self.description, self.short_name)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class ValueCodeDetail:
     relationship: RelationshipInfo
     cycle: CycleInfo
     identifier: str
+    short_name: str | None  # the library's short name, None when it gives none
     description: str
     help_text: str | None
     section: str
@@ -142,6 +150,11 @@ class ValueCodeDetail:
     columns: list[Column]
     scores: pd.DataFrame  # read_scores rows of this Value Code in this cycle
     agreement: AgreementRule
+
+    @property
+    def name(self) -> str:
+        """What findings call it: the short name, else one derived from the identifier ("Openness")."""
+        return readable_name(self.identifier, self.description, self.short_name)
 
     def cell(self, column: Column) -> Cell | None:
         return cell(self.scores, self.identifier, column)
@@ -241,7 +254,7 @@ def heatmap(
     relationship = _relationship(session, relationship_key, scope)
     cycle = _cycle(session, relationship, cycle_number)
     rows = session.execute(
-        select(ValueCode.identifier, ValueCode.description, Section.name)
+        select(ValueCode.identifier, ValueCode.description, Section.name, ValueCode.short_name)
         .join(Section, Section.id == ValueCode.section_id)
         .where(ValueCode.library_version_id == cycle.library_version_id)
         .order_by(Section.position, ValueCode.position, ValueCode.identifier)
@@ -249,7 +262,9 @@ def heatmap(
     return HeatmapData(
         relationship=_info(relationship),
         cycle=_cycle_info(cycle),
-        rows=[Row(identifier, description, section) for identifier, description, section in rows],
+        rows=[
+            Row(identifier, description, section, short) for identifier, description, section, short in rows
+        ],
         columns=_columns(session, relationship, cycle),
         scores=read_scores(session, relationship_key, cycle_number),
         agreement=AgreementRule.from_mapping(relationship.agreement or {}),
@@ -288,6 +303,7 @@ def value_code_detail(
         relationship=_info(relationship),
         cycle=_cycle_info(cycle),
         identifier=code.identifier,
+        short_name=code.short_name,
         description=code.description,
         help_text=code.help_text,
         section=section,

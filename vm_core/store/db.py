@@ -25,7 +25,7 @@ from vm_core.settings import make_private_dir
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: The newest migration's revision (tests/test_migrations.py checks it is Alembic's head).
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 #: PostgreSQL advisory lock serialising migrations of one database (first 8 bytes of sha256("vm migrate")).
 MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"vm migrate").digest()[:8], "big", signed=True)
 

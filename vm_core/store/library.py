@@ -3,13 +3,18 @@
 A library is the method's own table, one row per Value Code, kept as CSV or XLSX:
 
 ``Section Name, Value Code Identifier, Description, Evaluation Statement 1 … 5``
-and optionally ``Help Text``, ``Things That Matter`` (``;``-separated) and
-``Level Label 1 … 5`` (short scale labels; :data:`DEFAULT_LEVEL_LABELS` when absent).
+and optionally ``Short Name`` (what findings and pages call the Value Code), ``Help Text``,
+``Things That Matter`` (``;``-separated) and ``Level Label 1 … 5`` (short scale labels;
+:data:`DEFAULT_LEVEL_LABELS` when absent).
 
 A library is a reference table, so a bad file imports nothing: :func:`parse_library`
 collects every problem (one line each, naming file, row and column) and raises a
 single :class:`LibraryError`. A stored version is immutable: importing the same key and
 version again is a no-op when the content is identical and an error when it differs.
+*Content* is what respondents evaluated and scores rest on — sections, identifiers,
+descriptions, help texts, statements, labels, Things That Matter (:func:`content_fingerprint`).
+Short names are display metadata outside it: importing the same version with other short
+names brings the stored ones up to date and records each change (``short_name_change``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ from vm_core.store.models import (
     Library,
     LibraryVersion,
     Section,
+    ShortNameChange,
     ThingThatMatters,
     ValueCode,
     ValueCodeLevel,
@@ -51,17 +57,19 @@ DEFAULT_LEVEL_LABELS: dict[int, str] = {
 
 COL_SECTION = "Section Name"
 COL_IDENTIFIER = "Value Code Identifier"
+COL_SHORT_NAME = "Short Name"
 COL_DESCRIPTION = "Description"
 COL_HELP = "Help Text"
 COL_THINGS = "Things That Matter"
 STATEMENT_COLUMNS: tuple[str, ...] = tuple(f"Evaluation Statement {n}" for n in LEVELS)
 LABEL_COLUMNS: tuple[str, ...] = tuple(f"Level Label {n}" for n in LEVELS)
 REQUIRED_COLUMNS: tuple[str, ...] = (COL_SECTION, COL_IDENTIFIER, COL_DESCRIPTION, *STATEMENT_COLUMNS)
-OPTIONAL_COLUMNS: tuple[str, ...] = (COL_HELP, COL_THINGS, *LABEL_COLUMNS)
+OPTIONAL_COLUMNS: tuple[str, ...] = (COL_SHORT_NAME, COL_HELP, COL_THINGS, *LABEL_COLUMNS)
 #: Column order written by :func:`export_library`.
 EXPORT_COLUMNS: tuple[str, ...] = (
     COL_SECTION,
     COL_IDENTIFIER,
+    COL_SHORT_NAME,
     COL_DESCRIPTION,
     COL_HELP,
     *STATEMENT_COLUMNS,
@@ -75,6 +83,8 @@ COLUMN_ALIASES: dict[str, str] = {
 }
 
 MAX_DESCRIPTION = 2000
+#: Longest short name: it stands in a sentence and a heatmap row ("Commercial arrangements").
+MAX_SHORT_NAME = 40
 #: Database limit of names and labels (sections, Things That Matter, level labels).
 MAX_NAME = 255
 THINGS_SEPARATOR = ";"
@@ -107,6 +117,7 @@ class ParsedValueCode:
     statements: tuple[str, ...]
     labels: tuple[str, ...]
     things: tuple[str, ...] = ()
+    short_name: str | None = None  # display metadata, not content (see the module docstring)
 
     def __post_init__(self) -> None:
         if len(self.statements) != len(LEVELS) or len(self.labels) != len(LEVELS):
@@ -126,6 +137,9 @@ class ParsedLibrary:
             raise ValueError(f"Value Codes name sections that are not in the library: {sorted(unknown)}")
         if len({code.identifier.casefold() for code in self.value_codes}) != len(self.value_codes):
             raise ValueError("Value Code identifiers must be unique")
+        names = [normalise_text(code.short_name) for code in self.value_codes if code.short_name]
+        if len(set(names)) != len(names):
+            raise ValueError("Value Code short names must be unique")
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -212,6 +226,12 @@ class _Table:
     index: dict[str, int]  # canonical column → cell position
     written: dict[str, str]  # canonical column → header as written
     errors: list[SourceError]
+    first_rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (column, key) → first row
+
+    def first_row(self, row: int, column: str, key: str) -> int | None:
+        """The row that first used ``key`` in ``column`` (a unique column); None when this row is the first."""
+        first = self.first_rows.setdefault((column, key), row)
+        return None if first == row else first
 
     def value(self, cells: Sequence[str], column: str) -> str:
         position = self.index.get(column)
@@ -297,9 +317,26 @@ def _check_texts(table: _Table, row: int, statements: Sequence[str], labels: Seq
             seen.setdefault(key, column)
 
 
-def _parse_row(
-    table: _Table, row: int, cells: Sequence[str], first_row: dict[str, int]
-) -> ParsedValueCode | None:
+def _short_name(table: _Table, row: int, cells: Sequence[str]) -> str | None:
+    """The row's short name (None when blank): one line, at most :data:`MAX_SHORT_NAME` characters, unique."""
+    written = table.value(cells, COL_SHORT_NAME)
+    if not written:
+        return None
+    if len(written.splitlines()) > 1:
+        table.problem(row, COL_SHORT_NAME, "more than one line; a short name is one line")
+        return None
+    name = " ".join(written.split())
+    if len(name) > MAX_SHORT_NAME:
+        message = f"too long ({len(name)} characters); the limit is {MAX_SHORT_NAME}"
+        table.problem(row, COL_SHORT_NAME, message)
+        return None
+    first = table.first_row(row, COL_SHORT_NAME, normalise_text(name))
+    if first is not None:
+        table.problem(row, COL_SHORT_NAME, f"duplicate short name {name!r}; first used in row {first}")
+    return name
+
+
+def _parse_row(table: _Table, row: int, cells: Sequence[str]) -> ParsedValueCode | None:
     """Validate one data row; return its Value Code, or None when the row has a problem."""
     before = len(table.errors)
     for column in REQUIRED_COLUMNS:
@@ -314,15 +351,12 @@ def _parse_row(
                 COL_IDENTIFIER,
                 f"{identifier!r} is not a valid identifier; use {VALUE_CODE_IDENTIFIER.rule}",
             )
-        folded = identifier.casefold()
-        if folded in first_row:
+        first = table.first_row(row, COL_IDENTIFIER, identifier.casefold())
+        if first is not None:
             table.problem(
-                row,
-                COL_IDENTIFIER,
-                f"duplicate identifier {identifier!r}; first used in row {first_row[folded]}",
+                row, COL_IDENTIFIER, f"duplicate identifier {identifier!r}; first used in row {first}"
             )
-        else:
-            first_row[folded] = row
+    short_name = _short_name(table, row, cells)
 
     description = table.value(cells, COL_DESCRIPTION)
     if len(description) > MAX_DESCRIPTION:
@@ -362,6 +396,7 @@ def _parse_row(
         statements=statements,
         labels=labels,
         things=tuple(things),
+        short_name=short_name,
     )
 
 
@@ -370,11 +405,10 @@ def parse_library(path: Path) -> ParsedLibrary:
     path = Path(path)
     rows = _read_rows(path)
     table = _read_header(path.name, rows[0] if rows else [])
-    first_row: dict[str, int] = {}  # casefolded identifier → row of its first occurrence
     codes: list[ParsedValueCode] = []
     for row, cells in enumerate(rows[1:], start=2):
         if any(cells):  # blank rows are skipped
-            code = _parse_row(table, row, cells, first_row)
+            code = _parse_row(table, row, cells)
             if code is not None:
                 codes.append(code)
     if not table.errors and not codes:
@@ -425,7 +459,8 @@ def content_fingerprint(parsed: ParsedLibrary) -> str:
     """SHA-256 of the library's content; equal content ⇔ equal fingerprint.
 
     Order of sections, Value Codes, levels matters; the order of a code's Things That
-    Matter does not (the store keeps them as a set).
+    Matter does not (the store keeps them as a set). Short names are not content: they
+    name a Value Code on a page and change nothing that was evaluated.
     """
     canonical = json.dumps(_content(parsed), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -437,6 +472,7 @@ def _export_rows(parsed: ParsedLibrary) -> Iterator[list[str]]:
         values = {
             COL_SECTION: code.section,
             COL_IDENTIFIER: code.identifier,
+            COL_SHORT_NAME: code.short_name or "",
             COL_DESCRIPTION: code.description,
             COL_HELP: code.help_text or "",
             COL_THINGS: f"{THINGS_SEPARATOR} ".join(code.things),
@@ -476,7 +512,7 @@ def _write_xlsx(rows: Iterable[list[str]], path: Path) -> None:
             cell.alignment = wrap
             if row_number == 1:
                 cell.font = Font(bold=True)
-    widths = {COL_SECTION: 24, COL_IDENTIFIER: 18, COL_THINGS: 24}
+    widths = {COL_SECTION: 24, COL_IDENTIFIER: 18, COL_SHORT_NAME: 24, COL_THINGS: 24}
     for column_number, column in enumerate(EXPORT_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(column_number)].width = widths.get(
             column, 20 if column in LABEL_COLUMNS else 45
@@ -522,6 +558,7 @@ def load_library_version(session: Session, library_version_id: int) -> ParsedLib
                 statements=tuple(level.statement for level in code.levels),
                 labels=tuple(level.label for level in code.levels),
                 things=tuple(thing.name for thing in sorted(code.things, key=lambda thing: thing.id)),
+                short_name=code.short_name,
             )
             for code in codes
         ),
@@ -556,14 +593,16 @@ def import_library(
     """Store ``parsed`` as version ``version`` of library ``key`` (created if missing).
 
     Idempotent: the same key and version with identical content returns the stored
-    version unchanged; different content raises :class:`LibraryError` (versions are
-    immutable). Works inside the caller's transaction; nothing is committed here.
+    version, its short names brought up to date (:func:`update_short_names`); different
+    content raises :class:`LibraryError` (versions are immutable). Works inside the
+    caller's transaction; nothing is committed here.
     """
     where = source_name or f"library {key!r}"
     _check_names(key, name, version, where)
     existing = find_library_version(session, key, version)
     if existing is not None:
         if content_fingerprint(load_library_version(session, existing.id)) == content_fingerprint(parsed):
+            update_short_names(session, existing.id, parsed, source_name=source_name)
             return existing
         raise LibraryError(
             [
@@ -603,6 +642,7 @@ def import_library(
                 library_version_id=library_version.id,
                 section_id=section_rows[code.section].id,
                 identifier=code.identifier,
+                short_name=code.short_name,
                 description=code.description,
                 help_text=code.help_text,
                 position=position,
@@ -615,6 +655,53 @@ def import_library(
         )
     session.flush()
     return library_version
+
+
+def update_short_names(
+    session: Session, library_version_id: int, parsed: ParsedLibrary, *, source_name: str | None
+) -> list[ShortNameChange]:
+    """Give a stored version's Value Codes the short names of ``parsed`` (the same content) and record each change.
+
+    Short names are display metadata, so a stored version may gain, lose or change them; every
+    change is a ``short_name_change`` row (before, after, the file it came from, when). Returns
+    the changes, in library order; none when the names are already those of ``parsed``.
+    """
+    wanted = {code.identifier: code.short_name for code in parsed.value_codes}
+    codes = session.scalars(
+        select(ValueCode)
+        .where(ValueCode.library_version_id == library_version_id)
+        .order_by(ValueCode.position)
+    ).all()
+    renamed = [code for code in codes if code.short_name != wanted[code.identifier]]
+    changes = [
+        ShortNameChange(
+            value_code_id=code.id,
+            before=code.short_name,
+            after=wanted[code.identifier],
+            source_name=source_name,
+        )
+        for code in renamed
+    ]
+    # two codes may swap names: clear first, so the unique (version, short name) never holds both at once
+    for code in renamed:
+        code.short_name = None
+    session.flush()
+    for code in renamed:
+        code.short_name = wanted[code.identifier]
+    session.add_all(changes)
+    session.flush()
+    return changes
+
+
+def short_name_history(session: Session, library_version_id: int) -> list[tuple[str, ShortNameChange]]:
+    """The recorded short-name changes of a stored version, oldest first, each with its Value Code's identifier."""
+    rows = session.execute(
+        select(ValueCode.identifier, ShortNameChange)
+        .join(ShortNameChange, ShortNameChange.value_code_id == ValueCode.id)
+        .where(ValueCode.library_version_id == library_version_id)
+        .order_by(ShortNameChange.changed_at, ShortNameChange.id)
+    ).all()
+    return [(identifier, change) for identifier, change in rows]
 
 
 def level_texts(session: Session, library_version_id: int) -> dict[str, dict[str, int]]:
@@ -651,4 +738,6 @@ __all__ = [
     "load_library_version",
     "normalise_text",
     "parse_library",
+    "short_name_history",
+    "update_short_names",
 ]

@@ -131,11 +131,16 @@ class ThingThatMatters(Base):
 
 class ValueCode(Base):
     __tablename__ = "value_code"
-    __table_args__ = (UniqueConstraint("library_version_id", "identifier"),)
+    __table_args__ = (
+        UniqueConstraint("library_version_id", "identifier"),
+        UniqueConstraint("library_version_id", "short_name"),
+    )
     id: Mapped[intpk]
     library_version_id: Mapped[int] = mapped_column(ForeignKey("library_version.id", ondelete="CASCADE"))
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
     identifier: Mapped[str] = mapped_column(String(50))
+    #: What findings and pages call it ("Issue resolution"); display metadata, not the version's content.
+    short_name: Mapped[str | None] = mapped_column(String(40))
     description: Mapped[text]
     help_text: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int]
@@ -160,6 +165,18 @@ class ValueCodeLevel(Base):
     label: Mapped[str]  # short label shown on the scale, e.g. "Barely acceptable"
     statement: Mapped[text]  # the evaluation statement a respondent picks
     colour: Mapped[str] = mapped_column(String(20))
+
+
+class ShortNameChange(Base):
+    """A stored version's Value Code given another short name by a later import of the same version."""
+
+    __tablename__ = "short_name_change"
+    id: Mapped[intpk]
+    value_code_id: Mapped[int] = mapped_column(ForeignKey("value_code.id", ondelete="CASCADE"), index=True)
+    before: Mapped[str | None] = mapped_column(String(40))
+    after: Mapped[str | None] = mapped_column(String(40))
+    source_name: Mapped[str | None]  # the library file it came from
+    changed_at: Mapped[created]
 
 
 # ---------------------------------------------------------------- relationships

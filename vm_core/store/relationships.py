@@ -3,9 +3,10 @@
 Parties and perspectives are created or updated from what the file says; one that left the
 file is *retired* (``retired_at`` set), never deleted, so the evaluations and scores of past
 cycles stay exactly as they were, and it is reinstated when its key comes back. The
-equivalence map is replaced; cycles are created or updated; the library named by the
-configuration is imported when its file is given and that version is not in the store yet,
-and the Value Codes the sources' options name are checked against each cycle's version.
+equivalence map is replaced; cycles are created or updated; the library file the configuration
+names is imported as its version (a new version is stored; a stored one must have the same
+content, and takes the file's short names), and the Value Codes the sources' options name are
+checked against each cycle's version.
 """
 
 from __future__ import annotations
@@ -35,19 +36,24 @@ from vm_core.store.models import (
 
 
 def ensure_library(session: Session, config: RelationshipConfig, version: str) -> LibraryVersion:
+    """The stored library version a cycle uses; the configuration's file is imported when it is that version.
+
+    Importing a stored version again is how its short names follow the file (display metadata); a file
+    whose content differs from the stored version is refused (:func:`library_store.import_library`).
+    """
     lib = config.library
+    if lib.file is not None and version == lib.version:
+        parsed = library_store.parse_library(lib.file)
+        return library_store.import_library(
+            session, parsed, key=lib.key, name=lib.name, version=version, source_name=lib.file.name
+        )
     found = library_store.find_library_version(session, lib.key, version)
-    if found is not None:
-        return found
-    if lib.file is None or version != lib.version:
+    if found is None:
         raise ConfigError(
             f"{config.path.name}: library {lib.key!r} version {version!r} is not in the store; "
             f"import it with `vm library import FILE --key {lib.key} --version {version}`"
         )
-    parsed = library_store.parse_library(lib.file)
-    return library_store.import_library(
-        session, parsed, key=lib.key, name=lib.name, version=version, source_name=lib.file.name
-    )
+    return found
 
 
 _Keyed = TypeVar("_Keyed", Party, Perspective)

@@ -1,7 +1,8 @@
 """Findings: the sentences the method promises, from a cycle's published cells only.
 
-"Middle management on both sides agree that *Issues* is at 'Some way to go'", "Senior leadership are
-divided about *Commercial*", "Contoso Services rates *KPI* a level higher than Northwind Council",
+"Middle management on both sides agree that *Issue resolution* is at 'Some way to go'", "Senior
+leadership are divided about *Commercial arrangements*", "Contoso Services rates *KPIs* a level higher
+than Northwind Council",
 "*Openness* improved by 0.9 levels since Solve" — each with a stable key (an action's
 ``finding_key``), its evidence and the cells it cites, ranked. ``rules`` decides which (pure),
 ``wording`` writes them (pure), ``model`` holds them and ranks them, ``reading`` reads them from the

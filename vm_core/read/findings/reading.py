@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from vm_core.read.cells import cycle_cells, earlier_cycles, find_cycle, find_relationship
 from vm_core.read.findings.model import Finding
 from vm_core.read.findings.rules import DEFAULT_THRESHOLDS, Vocabulary, find_all
-from vm_core.read.findings.wording import short_name
+from vm_core.read.findings.wording import readable_name
 from vm_core.read.gaps import Thresholds, read_gaps
 from vm_core.read.reader import EVERYTHING, Scope
 from vm_core.scoring.statistics import AgreementRule
@@ -51,7 +51,7 @@ def vocabulary(session: Session, relationship: Relationship, cycle: Cycle) -> Vo
         select(Perspective.key, Perspective.name).where(Perspective.relationship_id == relationship.id)
     )
     codes = session.execute(
-        select(ValueCode.identifier, ValueCode.description).where(
+        select(ValueCode.identifier, ValueCode.description, ValueCode.short_name).where(
             ValueCode.library_version_id == cycle.library_version_id
         )
     )
@@ -63,7 +63,10 @@ def vocabulary(session: Session, relationship: Relationship, cycle: Cycle) -> Vo
     return Vocabulary(
         parties={key: name for key, name in parties},
         perspectives={key: name for key, name in perspectives},
-        names={identifier: short_name(identifier, description) for identifier, description in codes},
+        names={
+            identifier: readable_name(identifier, description, short)
+            for identifier, description, short in codes
+        },
         level_labels={(identifier, level): label for identifier, level, label in labels},
         earlier_modes={c.number: c.mode for c in earlier_cycles(session, relationship, cycle.number)},
     )

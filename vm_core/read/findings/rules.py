@@ -31,7 +31,7 @@ class Vocabulary:
 
     parties: Mapping[str, str]  # party key → Party.name
     perspectives: Mapping[str, str]  # perspective key → Perspective.name
-    names: Mapping[str, str]  # Value Code identifier → readable name (wording.short_name)
+    names: Mapping[str, str]  # Value Code identifier → readable name (wording.readable_name)
     level_labels: Mapping[tuple[str, int], str]  # (identifier, level) → label in the cycle's library version
     earlier_modes: Mapping[int, str]  # each earlier cycle's number → its mode
 

@@ -35,8 +35,14 @@ _HALVES = {
 # ---------------------------------------------------------------- names
 
 
-def short_name(identifier: str, description: str) -> str:
-    """A Value Code's readable name: from its identifier, else from its description.
+def readable_name(identifier: str, description: str, short_name: str | None) -> str:
+    """A Value Code's name in a sentence or on a page: its short name from the library ("Issue
+    resolution"), else one derived from its identifier or description (:func:`derived_name`)."""
+    return short_name or derived_name(identifier, description)
+
+
+def derived_name(identifier: str, description: str) -> str:
+    """A name for a Value Code whose library gives it no short name: from its identifier, else its description.
 
     The identifier is split into words at ``-``, ``_``, ``.`` and spaces. When it has more than one
     word and the first is a prefix of at most four letters (the section: ``REL``, ``DEL``), the
@@ -151,20 +157,20 @@ def change_amount(difference: Fraction) -> str | None:
 
 
 def agreement_sentence(perspective: str, parties: int, name: str, label: str) -> str:
-    """ "Middle management on both sides agree that *Issues* is at 'Some way to go'." """
+    """ "Middle management on both sides agree that *Issue resolution* is at 'Some way to go'." """
     return f"{perspective} on {sides(parties)} agree that *{name}* is at '{label}'."
 
 
 def division_sentence(who: str, name: str) -> str:
-    """ "Senior leadership are divided about *Commercial*." (``who`` says which senior leaders)."""
+    """ "Senior leadership are divided about *Commercial arrangements*." (``who`` says which senior leaders)."""
     return f"{who} are divided about *{name}*."
 
 
 def party_gap_sentence(
     higher: str, lower: str, perspective: str | None, name: str, amount: str | None
 ) -> str:
-    """ "Contoso Services rates *KPI* a level higher than Northwind Council." — or, within a perspective,
-    "Middle management at Contoso Services rate *KPI* a level higher than at Northwind Council."
+    """ "Contoso Services rates *KPIs* a level higher than Northwind Council." — or, within a perspective,
+    "Middle management at Contoso Services rate *KPIs* a level higher than at Northwind Council."
     ``amount`` None: the mean difference disagrees with the verdict's direction, so no size is put on it.
     """
     size = f"{amount} higher" if amount else "higher"
