@@ -77,7 +77,7 @@ class Row:
     identifier: str
     description: str
     section: str
-    short_name: str | None  # the library's short name, None when it gives none
+    short_name: str | None = None  # the library's short name, None when it gives none
 
     @property
     def name(self) -> str:
