@@ -129,6 +129,16 @@ class BrunnerMunzel:
     insufficient: str | None
 
 
+def t_test(statistic: float, df: float, se: float, confidence: float) -> tuple[float, float]:
+    """(two-sided p of ``statistic`` on Student's t with ``df``, the half-width of its ``confidence`` interval)."""
+    # scipy.special is imported here, not at module level: it costs a third of a second, and most
+    # importers of vm_core.scoring never compare.
+    from scipy.special import stdtr, stdtrit
+
+    p_value = min(1.0, 2 * float(stdtr(df, -abs(statistic))))
+    return p_value, float(stdtrit(df, 1 - (1 - confidence) / 2)) * se
+
+
 def brunner_munzel(x: Sequence[int], y: Sequence[int], *, confidence: float = 1 - ALPHA) -> BrunnerMunzel:
     """Brunner–Munzel test and t-approximation confidence interval for θ, from level counts.
 
@@ -176,12 +186,7 @@ def brunner_munzel(x: Sequence[int], y: Sequence[int], *, confidence: float = 1 
     se = math.sqrt(term_x + term_y)
     statistic = (theta - 0.5) / se
     df = (term_x + term_y) ** 2 / (term_x**2 / (n_x - 1) + term_y**2 / (n_y - 1))
-    # scipy.special is imported here, not at module level: it costs a third of a second, and most
-    # importers of vm_core.scoring never compare.
-    from scipy.special import stdtr, stdtrit
-
-    p_value = min(1.0, 2 * float(stdtr(df, -abs(statistic))))
-    half_width = float(stdtrit(df, 1 - (1 - confidence) / 2)) * se
+    p_value, half_width = t_test(statistic, df, se, confidence)
     return BrunnerMunzel(
         n_x,
         n_y,

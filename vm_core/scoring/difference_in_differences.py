@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from vm_core.scoring.comparisons import ALPHA, PRACTICAL_THETA, benjamini_hochberg, superiority
+from vm_core.scoring.comparisons import ALPHA, PRACTICAL_THETA, benjamini_hochberg, superiority, t_test
 from vm_core.scoring.statistics import _checked, mean_level
 
 EffectVerdict = Literal["improved", "no detectable change", "declined", "not yet measurable"]
@@ -187,11 +187,7 @@ def difference_in_differences(
     se = control_sd * math.sqrt(1 / len(linked) + 1 / k)
     statistic = estimate / se
     df = k - 1
-    # scipy.special is imported here, as in comparisons.py: it costs a third of a second
-    from scipy.special import stdtr, stdtrit
-
-    p_value = min(1.0, 2 * float(stdtr(df, -abs(statistic))))
-    half_width = float(stdtrit(df, 1 - (1 - confidence) / 2)) * se
+    p_value, half_width = t_test(statistic, df, se, confidence)
     return DifferenceInDifferences(
         linked,
         control,
