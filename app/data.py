@@ -13,8 +13,12 @@ import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from vm_core.read import heatmap_view, review
+from vm_core.read.action_effects import ActionEffect, read_action_effects
+from vm_core.read.cells import find_relationship
 from vm_core.read.colour_scale import ColourScale, contrast_ratio, readable_text
+from vm_core.read.comments import Topic, read_comments
 from vm_core.read.engagement import EngagementRow, read_engagement
+from vm_core.read.findings import Finding, read_findings
 from vm_core.read.gaps import Gap, read_gaps
 from vm_core.read.heatmap_view import (
     LABEL_FILTERS,
@@ -40,12 +44,14 @@ __all__ = [
     "LEVEL_COLOURS",
     "MODES",
     "SORTS",
+    "ActionEffect",
     "Cell",
     "CellDelta",
     "ColourScale",
     "Column",
     "CycleInfo",
     "EngagementRow",
+    "Finding",
     "Gap",
     "HeatmapData",
     "HeatmapView",
@@ -53,6 +59,7 @@ __all__ = [
     "RelationshipInfo",
     "RollupRow",
     "StoreNotReady",
+    "Topic",
     "ValueCodeDetail",
     "ViewCell",
     "ViewChoices",
@@ -67,7 +74,10 @@ __all__ = [
     "relationships",
     "rollup",
     "sorts_for",
+    "value_code_actions",
+    "value_code_comments",
     "value_code_detail",
+    "value_code_findings",
     "value_code_gaps",
 ]
 
@@ -176,6 +186,48 @@ def _rollup(database_url: str, scope: Scope, relationship_key: str, cycle_number
 def _gaps(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> list[Gap]:
     with _sessions(database_url)() as session:
         return read_gaps(session, relationship_key, cycle_number, ["party", "change"], scope=scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Reading comments…")
+def _comments(
+    database_url: str, lake_url: str, scope: Scope, relationship_key: str, cycle_number: int, identifier: str
+) -> tuple[Topic | None, int]:
+    lake = Settings.from_env().lake()
+    with _sessions(database_url)() as session:
+        find_relationship(session, relationship_key, scope)  # comments are read only within the scope
+        found = read_comments(session, lake, relationship_key, cycle_number, identifier)
+    return (found.topics[0] if found.topics else None), found.minimum
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Finding…")
+def _findings(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> list[Finding]:
+    with _sessions(database_url)() as session:
+        return read_findings(session, relationship_key, cycle_number, scope=scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Reading actions…")
+def _action_effects(database_url: str, scope: Scope, relationship_key: str) -> list[ActionEffect]:
+    with _sessions(database_url)() as session:
+        return read_action_effects(session, relationship_key, scope=scope)
+
+
+def value_code_comments(
+    relationship_key: str, cycle_number: int, identifier: str
+) -> tuple[Topic | None, int]:
+    """One Value Code's comments per group (hidden groups carry no text) and the commenters a group needs."""
+    return _comments(_database_url(), _lake_url(), _scope(), relationship_key, cycle_number, identifier)
+
+
+def value_code_findings(relationship_key: str, cycle_number: int, identifier: str) -> list[Finding]:
+    """The cycle's findings about one Value Code, ranked."""
+    findings = _findings(_database_url(), _scope(), relationship_key, cycle_number)
+    return [finding for finding in findings if finding.value_code == identifier]
+
+
+def value_code_actions(relationship_key: str, identifier: str) -> list[ActionEffect]:
+    """The relationship's actions linked to one Value Code (directly or through a Thing), with their effect."""
+    effects = _action_effects(_database_url(), _scope(), relationship_key)
+    return [effect for effect in effects if identifier in effect.value_codes]
 
 
 def engagement(relationship_key: str, cycle_number: int) -> list[EngagementRow]:

@@ -124,3 +124,56 @@ def test_things_that_matter_rollup_pools_and_hides_what_pools_a_hidden_cell(seed
     hidden = [v for v in delivery.values() if str(v).startswith("hidden")]
     assert hidden
     assert not any(re.search(r"\d", str(v)) for v in hidden)
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_value_code_page_shows_change_and_party_gap_of_the_group(two_cycles: str) -> None:
+    at = _open(VALUE_CODE, cycle=2, value_code="VC3", value_code_group="client")
+    headings = [s.value for s in at.subheader]
+    assert headings[2:] == ["Change over time", "Gap between the parties", "Comments", "Findings", "Actions"]
+    tables = _tables(at)
+    # client VC3, cycle 1: 60 over 16 = 3.75; cycle 2: fifteen 3s
+    assert tables[1] == [
+        {
+            "Since": "Cycle 1",
+            "Mean now": "3.0",
+            "Mean then": "3.8",
+            "Difference": "-0.8",
+            "θ (95% CI)": tables[1][0]["θ (95% CI)"],
+            "Verdict": tables[1][0]["Verdict"],
+        }
+    ]
+    (gap,) = tables[2]
+    assert (gap["Group"], gap["Against"]) == ("Client (all perspectives)", "Supplier (all perspectives)")
+    assert (gap["Mean"], gap["Mean (against)"], gap["Difference"]) == ("3.0", "5.0", "-2.0")
+    # fewer than 10 commenters: the group's comments say why, no text
+    assert any("comments not shown, fewer than 10 people" in i.value for i in at.info)
+
+
+def test_change_and_gap_verdicts_match_the_read_side(two_cycles: str) -> None:
+    from vm_core.read.gaps import read_gaps
+
+    engine = make_engine(two_cycles)
+    with session_factory(engine)() as s:
+        gaps = read_gaps(s, KEY, 2, ["change", "party"])
+    engine.dispose()
+    want = next(g for g in gaps if g.kind == "change" and g.value_code == "VC1" and g.x.group.key == "all")
+    at = _open(VALUE_CODE, cycle=2, value_code="VC1", value_code_group="all")
+    (change,) = _tables(at)[1]
+    shown = {"higher": "improved", "lower": "declined"}.get(want.comparison.verdict, want.comparison.verdict)
+    assert change["Verdict"] == shown
+    assert change["θ (95% CI)"].startswith(f"{want.comparison.test.theta:.2f}")
+
+
+def test_value_code_page_for_a_hidden_group_shows_no_number(seeded: str) -> None:
+    at = _open(VALUE_CODE, cycle=1, value_code="VC1", value_code_group="supplier/senior")
+    text = "\n".join([_markdown(at)] + [i.value for i in at.info] + [str(t) for t in _tables(at)[1:]])
+    assert "Supplier · Senior: fewer than 5 responses" in text
+    # no change (first cycle) and no party gap for a hidden cell: the sections say so, without numbers
+    assert any("no change to show" in i.value for i in at.info)
+    assert any("No party gap to show" in i.value for i in at.info)
+    assert len(_tables(at)) == 1  # only the groups' table, which leaves the hidden group out
+    assert "Supplier · Senior" not in str(_tables(at)[0])
