@@ -68,6 +68,7 @@ st.caption(
 st.subheader("Response rate by cycle")
 earlier = [c.number for c in data.cycles(relationship) if c.number <= cycle]
 figure = go.Figure()
+positions = iter(["top center", "bottom center", "middle right"] * 4)  # labels of close lines apart
 for kind in ("party", "all"):
     series: dict[str, list[tuple[str, float]]] = {}
     for number in earlier:
@@ -82,14 +83,14 @@ for kind in ("party", "all"):
                 name=_label(kind, group),
                 mode="lines+markers+text",
                 text=[f"{y:.0%}" for _, y in points],
-                textposition="top center",
+                textposition=next(positions),
             )
         )
 if figure.data:
     figure.update_layout(
-        height=300,
+        height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"tickformat": ".0%", "range": [0, 1.1]},
+        yaxis={"tickformat": ".0%"},
         legend={"orientation": "h"},
     )
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
@@ -107,8 +108,8 @@ kinds = {
     "party_perspective": "Party × perspective",
     "all": "All",
 }
-shown = st.segmented_control(
-    "Groups", list(kinds), format_func=kinds.__getitem__, default="party", key="engagement_groups"
+shown = st.radio(
+    "Groups", list(kinds), format_func=kinds.__getitem__, horizontal=True, key="engagement_groups"
 )
 chosen = [row for row in things if row.group_kind == (shown or "party")]
 pivot: dict[str, dict[str, str]] = {}
