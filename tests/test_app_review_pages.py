@@ -147,10 +147,24 @@ def test_value_code_page_shows_change_and_party_gap_of_the_group(two_cycles: str
         }
     ]
     (gap,) = tables[2]
-    assert (gap["Group"], gap["Against"]) == ("Client (all perspectives)", "Supplier (all perspectives)")
+    assert (gap["Party"], gap["Against"]) == ("Client", "Supplier")
     assert (gap["Mean"], gap["Mean (against)"], gap["Difference"]) == ("3.0", "5.0", "-2.0")
     # fewer than 10 commenters: the group's comments say why, no text
     assert any("comments not shown, fewer than 10 people" in i.value for i in at.info)
+
+
+def test_value_code_page_links_the_findings_that_cite_it(two_cycles: str) -> None:
+    from vm_core.read.findings import read_findings
+
+    engine = make_engine(two_cycles)
+    with session_factory(engine)() as s:
+        findings = [f for f in read_findings(s, KEY, 2) if f.value_code == "VC3"]
+    engine.dispose()
+    assert findings, "the two-cycle store has findings about VC3"
+    text = _markdown(_open(VALUE_CODE, cycle=2, value_code="VC3", value_code_group="all"))
+    for finding in findings:
+        assert finding.sentence in text
+        assert f"finding={finding.key}" in text
 
 
 def test_change_and_gap_verdicts_match_the_read_side(two_cycles: str) -> None:

@@ -230,9 +230,12 @@ party_gaps = [
 ]
 if party_gaps:
     table = _comparisons(party_gaps, {}, "Against", "Mean")
-    table.insert(0, "Group", [_group_label(gap.x.group.kind, gap.x.group.key) for gap in party_gaps])
+    # both sides share the perspective: name each by its party, so the table fits 1280×720
+    parties = {c.party: c.band for c in detail.columns if c.group_kind == "party_perspective"}
+    table["Against"] = [parties.get(gap.y.group.party, _side_y(gap)) for gap in party_gaps]
+    table.insert(0, "Party", [parties.get(gap.x.group.party, gap.x.group.key) for gap in party_gaps])
     st.dataframe(table.rename(columns={"Mean (other)": "Mean (against)"}), hide_index=True, width="stretch")
-    st.caption(f"The verdict reads “Group is … than Against”. {theta_help}")
+    st.caption(f"{focus.label}: the verdict reads “Party is … than Against”. {theta_help}")
 else:
     st.info(
         "No party gap to show: it needs two parties' published cells for this group.", icon=":material/info:"
