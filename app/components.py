@@ -47,9 +47,18 @@ WITHHELD_TEXT = "withheld to protect a smaller group"
 
 def hidden_text(cell: Cell, min_group_size: int) -> str:
     """What a suppressed cell says instead of numbers: its reason, never a count."""
-    if cell.suppression == "complementary":
+    return suppression_text(cell.suppression, min_group_size)
+
+
+def suppression_text(suppression: str | None, min_group_size: int) -> str:
+    """What any hidden row (score, engagement, roll-up) says instead of numbers, by its reason."""
+    if suppression == "complementary":
         # big enough itself, but showing it would let a smaller group's numbers be worked out
         return WITHHELD_TEXT
+    if suppression == "held":
+        return "held back with this cycle's newer data"
+    if suppression == "value_code_hidden":
+        return "a Value Code it pools is hidden for this group"
     return f"fewer than {min_group_size} responses"
 
 

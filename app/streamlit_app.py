@@ -60,6 +60,7 @@ page = st.navigation(
     [
         st.Page("app_pages/heatmap.py", title="Heatmap", icon=":material/grid_view:", default=True),
         st.Page("app_pages/value_code.py", title="Value Code", icon=":material/description:"),
+        st.Page("app_pages/engagement.py", title="Engagement", icon=":material/groups:"),
     ]
 )
 

@@ -407,3 +407,41 @@ def test_the_heatmap_prints_on_a4_landscape_without_cutting(browser: Any, app_ur
     page.screenshot(path=str(ARTIFACTS / "heatmap-print.png"), full_page=True)
     page.pdf(path=str(ARTIFACTS / "heatmap-print.pdf"), format="A4", landscape=True, print_background=True)
     tab.assert_nothing_left_this_machine()
+
+
+def test_change_mode_verdicts_match_vm_gaps_and_a_cell_opens_its_change(
+    browser: Any, app_url: str, demo_env: dict[str, str]
+) -> None:
+    from playwright.sync_api import expect
+
+    from vm_core.read.gaps import read_gaps
+    from vm_core.store.db import make_engine, session_factory
+
+    engine = make_engine(demo_env["VM_DATABASE_URL"])
+    with session_factory(engine)() as session:
+        gaps = [g for g in read_gaps(session, "northwind-contoso", 3, ["change"]) if g.y.cycle == 2]
+    engine.dispose()
+    tab = _open(browser, f"{app_url}/?cycle=3", viewport=PROJECTOR)
+    page = tab.page
+    _choose(page, "Show", "Change since the previous cycle")
+    expect(page.locator("#vm-heatmap")).to_have_attribute("data-mode", "change_previous")
+    # the heatmap's verdicts are `vm gaps`' (the change family against the previous cycle)
+    for gap in [g for g in gaps if g.x.group.kind == "perspective"][:6]:
+        cell = _cell(page, gap.value_code, gap.x.group.key)
+        expect(cell).to_have_attribute("data-verdict", gap.comparison.verdict)
+
+    _cell(page, "REL-OPENNESS", "middle").locator("a").click()
+    expect(page.get_by_role("heading", name="REL-OPENNESS", exact=True)).to_be_visible()
+    assert "group=middle" in page.url
+    expect(page.get_by_role("heading", name="Change over time")).to_be_visible()
+    change = page.locator('[data-testid="stDataFrame"]').nth(1)
+    change.scroll_into_view_if_needed()
+    expect(change).to_be_visible()
+    _viewport_screenshot(page, "value_code_change.png")
+
+    page.goto(f"{app_url}/engagement?cycle=3")
+    expect(page.get_by_role("heading", name="Engagement", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Things That Matter")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # groups, then Things That Matter
+    _screenshot(page, "engagement.png")
+    tab.assert_nothing_left_this_machine()

@@ -145,3 +145,156 @@ else:
 if hidden:
     st.markdown("**Not shown, to protect anonymity**")
     st.markdown("\n".join(f"- {line}" for line in hidden))
+
+# ---------------------------------------------------------------- change, gap, comments, findings, actions
+
+group_labels = {(column.group_kind, column.group): column.label for column in detail.columns}
+
+
+def _group_label(kind: str, key: str) -> str:
+    return group_labels.get((kind, key), key)
+
+
+def _side_y(gap: data.Gap) -> str:
+    return f"Cycle {gap.y.cycle}" if gap.kind == "change" else _group_label(gap.y.group.kind, gap.y.group.key)
+
+
+def _theta(gap: data.Gap) -> str:
+    test = gap.comparison.test
+    if test.theta is None:
+        return "—"
+    interval = (
+        "" if test.ci_low is None or test.ci_high is None else f" ({test.ci_low:.2f}–{test.ci_high:.2f})"
+    )
+    return f"{test.theta:.2f}{interval}"
+
+
+def _mean(counts: tuple[int, ...]) -> str:
+    n = sum(counts)
+    return "—" if not n else f"{sum(level * c for level, c in zip(data.LEVELS, counts, strict=True)) / n:.1f}"
+
+
+def _comparisons(rows: list[data.Gap], verdicts: dict[str, str], first: str, second: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            first: [_side_y(gap) for gap in rows],
+            second: [_mean(gap.x.counts) for gap in rows],
+            "Mean (other)": [_mean(gap.y.counts) for gap in rows],
+            "Difference": [
+                "—" if gap.comparison.mean_difference is None else f"{gap.comparison.mean_difference:+.1f}"
+                for gap in rows
+            ],
+            "θ (95% CI)": [_theta(gap) for gap in rows],
+            "Verdict": [verdicts.get(gap.comparison.verdict, gap.comparison.verdict) for gap in rows],
+        }
+    )
+
+
+gaps = data.value_code_gaps(relationship, cycle, detail.identifier)
+theta_help = (
+    "θ = P(X>Y) + ½P(X=Y): the chance an answer of the first is higher than one of the other, "
+    "½ = no tendency (docs/statistics.md); the verdict uses a Brunner–Munzel test, Benjamini–Hochberg "
+    "across the heatmap and a practical threshold."
+)
+
+st.subheader("Change over time")
+seen: set[int] = set()
+changes = []
+for gap in gaps:
+    mine = gap.kind == "change" and (gap.x.group.kind, gap.x.group.key) == (focus.group_kind, focus.group)
+    if mine and gap.y.cycle not in seen:  # the previous cycle may also be the first
+        seen.add(gap.y.cycle)
+        changes.append(gap)
+if changes:
+    table = _comparisons(changes, {"higher": "improved", "lower": "declined"}, "Since", "Mean now")
+    st.dataframe(table.rename(columns={"Mean (other)": "Mean then"}), hide_index=True, width="stretch")
+    st.caption(f"{focus.label}, this cycle against an earlier one. {theta_help}")
+else:
+    st.info(
+        f"{focus.label}: no change to show — no earlier cycle asked this Value Code the same way, "
+        "or this group's cell is hidden in one of the cycles.",
+        icon=":material/info:",
+    )
+
+st.subheader("Gap between the parties")
+if focus.perspective is not None:
+    wanted_kind, wanted_perspective = "party_perspective", focus.perspective
+else:
+    wanted_kind, wanted_perspective = "party", None
+party_gaps = [
+    gap
+    for gap in gaps
+    if gap.kind == "party"
+    and gap.x.group.kind == wanted_kind
+    and gap.x.group.perspective == wanted_perspective
+]
+if party_gaps:
+    table = _comparisons(party_gaps, {}, "Against", "Mean")
+    # both sides share the perspective: name each by its party, so the table fits 1280×720
+    parties = {c.party: c.band for c in detail.columns if c.group_kind == "party_perspective"}
+    table["Against"] = [parties.get(gap.y.group.party, _side_y(gap)) for gap in party_gaps]
+    table.insert(0, "Party", [parties.get(gap.x.group.party, gap.x.group.key) for gap in party_gaps])
+    st.dataframe(table.rename(columns={"Mean (other)": "Mean (against)"}), hide_index=True, width="stretch")
+    st.caption(f"{focus.label}: the verdict reads “Party is … than Against”. {theta_help}")
+else:
+    st.info(
+        "No party gap to show: it needs two parties' published cells for this group.", icon=":material/info:"
+    )
+
+st.subheader("Comments")
+topic, comment_minimum = data.value_code_comments(relationship, cycle, detail.identifier)
+said = (
+    None
+    if topic is None
+    else next(
+        (g for g in topic.groups if (g.group.kind, g.group.key) == (focus.group_kind, focus.group)), None
+    )
+)
+if topic is None or said is None:
+    st.info(f"{focus.label}: no comments on this Value Code in this cycle.", icon=":material/info:")
+elif said.hidden is not None:
+    reason = (
+        f"fewer than {comment_minimum} people of this group commented"
+        if said.hidden == "below_minimum"
+        else components.suppression_text(said.hidden, comment_minimum)
+    )
+    st.info(f"{focus.label}: comments not shown, {reason}.", icon=":material/visibility_off:")
+else:
+    if topic.themes:
+        st.markdown("**Themes:** " + " · ".join(f"{k.term} ({k.documents})" for k in topic.themes))
+    with st.expander(f"{len(said.comments)} comments from {focus.label}", expanded=len(said.comments) <= 5):
+        st.markdown("\n".join(f"- {text}" for text in said.comments))
+
+st.subheader("Findings")
+findings = data.value_code_findings(relationship, cycle, detail.identifier)
+if findings:
+    st.markdown(
+        "\n".join(
+            f"- {finding.sentence} ([evidence](findings?relationship={relationship}&cycle={cycle}"
+            f"&finding={finding.key}))"
+            for finding in findings
+        )
+    )
+else:
+    st.caption("No finding of this cycle rests on this Value Code.")
+
+st.subheader("Actions")
+effects = data.value_code_actions(relationship, detail.identifier)
+if effects:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Action": [effect.action.fields.title for effect in effects],
+                "Raised in": [f"Cycle {effect.raised_in}" for effect in effects],
+                "Status": [effect.action.fields.status.replace("_", " ") for effect in effects],
+                "% complete": [effect.action.fields.percent_complete for effect in effects],
+                "Owner": [effect.action.fields.owner_person or "—" for effect in effects],
+                "Did it work?": [effect.verdict for effect in effects],
+                "Evidence": [effect.explanation for effect in effects],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("No action is linked to this Value Code.")
