@@ -24,7 +24,8 @@ STATUS_LABELS = {
 }
 #: An edit refused by a conflict, kept until it is applied again or dropped: {action id: ActionConflict}.
 PENDING = "actions_pending"
-#: The version of each action its editor opened: {action id: version}.
+#: Each action as its editor opened it: {action id: ActionView}. The form shows it and an edit is
+#: what the editor changed from it, so a save never undoes, unseen, what someone else saved since.
 SEEN = "actions_seen"
 #: A message to show once, after the rerun that follows a save.
 FLASH = "actions_flash"
@@ -35,7 +36,7 @@ heatmap = data.heatmap(relationship, cycle)
 parties = {c.party: c.label for c in heatmap.columns if c.group_kind == "party" and c.party}
 value_codes = [row.identifier for row in heatmap.rows]
 pending: dict[int, data.ActionConflict] = st.session_state.setdefault(PENDING, {})
-seen: dict[int, int] = st.session_state.setdefault(SEEN, {})
+seen: dict[int, data.ActionView] = st.session_state.setdefault(SEEN, {})
 wanted_id = address.arrived().get("action", [""])[-1]
 if wanted_id.isdigit():
     st.session_state["actions_open"] = int(wanted_id)
@@ -184,14 +185,14 @@ def _apply(action_id: int, version: int, edit: data.ActionEdit) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     pending.pop(action_id, None)
-    seen[action_id] = saved.version
+    seen[action_id] = saved
     st.session_state[FLASH] = f"Saved: action {action_id} is at version {saved.version}."
     st.rerun()
 
 
 def _edit_form(action: data.ActionView) -> None:
-    version = seen.setdefault(action.id, action.version)
-    f = action.fields  # the widgets keep what they showed at ``version`` (their keys carry it)
+    opened = seen.setdefault(action.id, action)
+    version, f = opened.version, opened.fields
     key = f"edit-{action.id}-{version}"
     with st.form(key):
         c1, c2 = st.columns(2)
@@ -266,7 +267,7 @@ if chosen is not None:
             _apply(chosen, conflict.current_version, conflict.attempted)
         if drop.button("Drop my edit and reload", key="actions_drop"):
             pending.pop(chosen, None)
-            seen[chosen] = conflict.current_version
+            seen.pop(chosen, None)
             st.rerun()
     effect = effects.get(chosen)
     if effect is not None and effect.measured_at is not None:
