@@ -115,7 +115,7 @@ else:
         mine = [a for a in shown if a.fields.status == status]
         column.markdown(f"**{STATUS_LABELS[status]}** ({len(mine)})")
         for action in mine:
-            column.container(border=True).markdown(_card_text(action))
+            column.container(border=True, key=f"action-card-{action.id}").markdown(_card_text(action))
 
 downloads = st.columns([1, 1, 4])
 downloads[0].download_button(

@@ -47,6 +47,11 @@ elif not shown:
     st.info("No finding matches these filters.")
 
 
+def plain_title(finding: data.Finding) -> str:
+    """The finding's sentence without its Markdown emphasis, as an action's title."""
+    return finding.sentence.replace("*", "")
+
+
 def _plain(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
@@ -68,7 +73,7 @@ def _evidence(finding: data.Finding) -> None:
 
 def _create_form(finding: data.Finding) -> None:
     with st.form(f"create-{finding.key}", border=False):
-        title = st.text_input("Title", value=finding.sentence, key=f"title-{finding.key}")
+        title = st.text_input("Title", value=plain_title(finding), key=f"title-{finding.key}")
         owner = st.text_input("Owner (person)", key=f"owner-{finding.key}")
         due = st.date_input("Due", value=None, key=f"due-{finding.key}")
         st.caption(
@@ -96,7 +101,7 @@ def _create_form(finding: data.Finding) -> None:
 
 for rank, finding in shown:
     label, colour = KIND_BADGES[finding.kind]
-    with st.container(border=True):
+    with st.container(border=True, key=f"finding-{rank}"):
         st.markdown(f"**#{rank}** :{colour}-badge[{label}] · {finding.value_code}")
         st.markdown(f"### {finding.sentence}")
         with st.expander("Evidence"):
