@@ -429,7 +429,8 @@ def test_an_action_created_from_a_finding_appears_on_the_actions_board(browser: 
 
     link = page.get_by_role("link", name="Open it on the Actions page")
     href = link.get_attribute("href") or ""
-    assert href.startswith("actions?") and "action=" in href
+    assert href.startswith("actions?")
+    assert "action=" in href
     page.goto(f"{app_url}/{href}")  # Streamlit opens a Markdown link in a new tab: follow it here
     expect(page.get_by_role("heading", name="Actions", exact=True)).to_be_visible()
     card = page.locator('[class*="st-key-action-card-"]').filter(has_text=sentence)
