@@ -56,3 +56,13 @@ def value_code_link(relationship: str, cycle: int, identifier: str, group: str) 
     """A relative link to the Value Code page for one group: it opens the same view in any tab."""
     query = urlencode({"relationship": relationship, "cycle": cycle, "code": identifier, "group": group})
     return f"{VALUE_CODE_PAGE}?{query}"
+
+
+#: The Actions page's path, as st.navigation names it after its file.
+ACTIONS_PAGE = "actions"
+
+
+def action_link(relationship: str, cycle: int, action_id: int) -> str:
+    """A relative link to the Actions page with one action open."""
+    query = urlencode({"relationship": relationship, "cycle": cycle, "action": action_id})
+    return f"{ACTIONS_PAGE}?{query}"

@@ -9,16 +9,34 @@ Pages import the types they draw from here, never from ``vm_core``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from vm_core.actions import (
+    ActionChangeView,
+    ActionConflict,
+    ActionEdit,
+    ActionError,
+    ActionFilter,
+    ActionView,
+    get_action,
+    history_lines,
+    list_actions,
+)
+from vm_core.actions import action_history as _action_history
+from vm_core.actions import create_action as _create_action
+from vm_core.actions import update_action as _update_action
+from vm_core.actions.export import actions_csv, xlsx_bytes
+from vm_core.actions.session import open_writer
 from vm_core.read import heatmap_view, review
 from vm_core.read.action_effects import ActionEffect, read_action_effects
 from vm_core.read.cells import find_relationship
 from vm_core.read.colour_scale import ColourScale, contrast_ratio, readable_text
 from vm_core.read.comments import Topic, read_comments
 from vm_core.read.engagement import EngagementRow, read_engagement
-from vm_core.read.findings import Finding, read_findings
+from vm_core.read.findings import KINDS, Finding, read_findings
 from vm_core.read.gaps import Gap, read_gaps
 from vm_core.read.heatmap_view import (
     LABEL_FILTERS,
@@ -36,15 +54,24 @@ from vm_core.read.reader import Scope, StoreNotReady, open_reader
 from vm_core.read.review import Cell, Column, CycleInfo, HeatmapData, RelationshipInfo, ValueCodeDetail
 from vm_core.read.rollup import RollupRow, read_rollup
 from vm_core.settings import Settings
-from vm_core.store.models import LEVEL_COLOURS, LEVELS
+from vm_core.store.models import ACTION_STATUSES, CYCLE_MODES, LEVEL_COLOURS, LEVELS
 
 __all__ = [
+    "ACTION_STATUSES",
+    "CYCLE_MODES",
+    "KINDS",
     "LABEL_FILTERS",
     "LEVELS",
     "LEVEL_COLOURS",
     "MODES",
     "SORTS",
+    "ActionChangeView",
+    "ActionConflict",
+    "ActionEdit",
     "ActionEffect",
+    "ActionError",
+    "ActionFilter",
+    "ActionView",
     "Cell",
     "CellDelta",
     "ColourScale",
@@ -64,21 +91,30 @@ __all__ = [
     "ViewCell",
     "ViewChoices",
     "ViewState",
+    "action_effects",
+    "action_history",
+    "actions",
+    "actions_csv",
     "contrast_ratio",
+    "create_action",
     "cycles",
     "engagement",
+    "findings",
     "heatmap",
     "heatmap_page",
+    "history_lines",
     "readable_text",
     "refresh",
     "relationships",
     "rollup",
     "sorts_for",
+    "update_action",
     "value_code_actions",
     "value_code_comments",
     "value_code_detail",
     "value_code_findings",
     "value_code_gaps",
+    "xlsx_bytes",
 ]
 
 #: Scores change only when a flow runs; a minute's staleness is fine and "Refresh" clears it.
@@ -259,4 +295,92 @@ def refresh() -> None:
         _gaps,
     ):
         cached.clear()
+    _clear_actions()
     _sessions.clear()
+
+
+# ---------------------------------------------------------------- findings and actions
+#
+# Actions are the one thing the app writes, through ``open_writer`` and only for a relationship its
+# scope allows. There is no sign-in yet (issue 9): the editor's name is what they typed in the
+# sidebar's "Your name" field, and every write requires it.
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Reading findings…")
+def _findings(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> list[Finding]:
+    with _sessions(database_url)() as session:
+        return read_findings(session, relationship_key, cycle_number, scope=scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Loading actions…")
+def _actions(database_url: str, scope: Scope, wanted: ActionFilter) -> list[ActionView]:
+    with _sessions(database_url)() as session:
+        return list_actions(session, wanted)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def _history(database_url: str, scope: Scope, action_id: int) -> list[ActionChangeView]:
+    with _sessions(database_url)() as session:
+        _allowed(scope, get_action(session, action_id).relationship)
+        return _action_history(session, action_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Measuring actions…")
+def _effects(database_url: str, scope: Scope, relationship_key: str) -> dict[int, ActionEffect]:
+    with _sessions(database_url)() as session:
+        found = read_action_effects(session, relationship_key, scope=scope)
+    return {effect.action.id: effect for effect in found}
+
+
+def _allowed(scope: Scope, relationship_key: str) -> None:
+    if not scope.allows(relationship_key):
+        raise ActionError(f"relationship {relationship_key!r} is outside what this app may show")
+
+
+def _clear_actions() -> None:
+    for cached in (_findings, _actions, _history, _effects):
+        cached.clear()
+
+
+def findings(relationship_key: str, cycle_number: int) -> list[Finding]:
+    """The cycle's findings, ranked (``vm_core.read.findings``)."""
+    return _findings(_database_url(), _scope(), relationship_key, cycle_number)
+
+
+def actions(relationship_key: str, wanted: ActionFilter | None = None) -> list[ActionView]:
+    """The relationship's actions matching ``wanted`` (its own ``relationship`` is replaced by this one)."""
+    scope = _scope()
+    _allowed(scope, relationship_key)
+    narrowed = replace(wanted or ActionFilter(), relationship=relationship_key)
+    return _actions(_database_url(), scope, narrowed)
+
+
+def action_history(action_id: int) -> list[ActionChangeView]:
+    """Every version of the action, oldest first."""
+    return _history(_database_url(), _scope(), action_id)
+
+
+def action_effects(relationship_key: str) -> dict[int, ActionEffect]:
+    """Whether each of the relationship's actions worked, by action id."""
+    return _effects(_database_url(), _scope(), relationship_key)
+
+
+def create_action(relationship_key: str, cycle_number: int, edit: ActionEdit, *, by: str) -> ActionView:
+    """A new action of the relationship, raised by the cycle; ActionError (one line) when it cannot be."""
+    _allowed(_scope(), relationship_key)
+    with open_writer(_database_url()).begin() as session:
+        created = _create_action(session, relationship_key, cycle_number, edit, by=by)
+    _clear_actions()
+    return created
+
+
+def update_action(action_id: int, seen_version: int, edit: ActionEdit, *, by: str) -> ActionView:
+    """Apply the edit to the action as seen at ``seen_version``; ActionConflict when it changed since."""
+    scope = _scope()
+    try:
+        with open_writer(_database_url()).begin() as session:
+            _allowed(scope, get_action(session, action_id).relationship)
+            updated = _update_action(session, action_id, seen_version, edit, by=by)
+    finally:
+        _clear_actions()  # a conflict means what this app cached is stale too
+    return updated

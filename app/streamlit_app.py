@@ -61,6 +61,8 @@ page = st.navigation(
         st.Page("app_pages/heatmap.py", title="Heatmap", icon=":material/grid_view:", default=True),
         st.Page("app_pages/value_code.py", title="Value Code", icon=":material/description:"),
         st.Page("app_pages/engagement.py", title="Engagement", icon=":material/groups:"),
+        st.Page("app_pages/findings.py", title="Findings", icon=":material/lightbulb:"),
+        st.Page("app_pages/actions.py", title="Actions", icon=":material/task_alt:"),
     ]
 )
 

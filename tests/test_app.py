@@ -29,7 +29,7 @@ from vm_core.store.db import make_engine, migrate, schema_revisions, session_fac
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app" / "streamlit_app.py"
-PAGES = ("app_pages/heatmap.py", "app_pages/value_code.py")
+PAGES = ("app_pages/heatmap.py", "app_pages/value_code.py", "app_pages/findings.py", "app_pages/actions.py")
 KEY = "acme-bolt"
 SECTIONS = {"Delivery": ("VC1", "VC2"), "Relationship": ("VC3",)}
 # 2 parties × 3 perspectives + 3 perspectives + 2 parties + all

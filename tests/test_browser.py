@@ -444,4 +444,35 @@ def test_change_mode_verdicts_match_vm_gaps_and_a_cell_opens_its_change(
     expect(page.get_by_role("heading", name="Things That Matter")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # groups, then Things That Matter
     _screenshot(page, "engagement.png")
+
+
+def test_an_action_created_from_a_finding_appears_on_the_actions_board(browser: Any, app_url: str) -> None:
+    from playwright.sync_api import expect
+
+    tab = _open(browser, f"{app_url}/findings")
+    page = tab.page
+    expect(page.get_by_role("heading", name="Findings", exact=True)).to_be_visible()
+    first = page.locator(".st-key-finding-1")
+    sentence = first.locator("h3").first.inner_text().strip()  # as shown: without the Markdown
+    assert sentence
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill("Ada Browser")
+    name.press("Enter")
+    first.get_by_text("Create an action").click()
+    first.get_by_role("button", name="Create the action").click()
+    created = page.get_by_text(re.compile(r"Action \d+ created"))
+    expect(created).to_be_visible()
+    _screenshot(page, "findings.png")
+
+    link = page.get_by_role("link", name="Open it on the Actions page")
+    href = link.get_attribute("href") or ""
+    assert href.startswith("actions?")
+    assert "action=" in href
+    page.goto(f"{app_url}/{href}")  # Streamlit opens a Markdown link in a new tab: follow it here
+    expect(page.get_by_role("heading", name="Actions", exact=True)).to_be_visible()
+    card = page.locator('[class*="st-key-action-card-"]').filter(has_text=sentence)
+    expect(card.first).to_be_visible()
+    expect(page.get_by_text("Not started (", exact=False).first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"Save \(over version 1\)"))).to_be_visible()
+    _screenshot(page, "actions.png")
     tab.assert_nothing_left_this_machine()
