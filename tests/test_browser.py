@@ -329,7 +329,7 @@ def test_heatmap_at_projector_size_colours_sticks_and_links(browser: Any, app_ur
     expect(summary).to_be_visible()
     # the table of groups shows every published group: no rows hidden below its own scrollbar
     assert published > 10
-    table = page.locator('[data-testid="stDataFrame"]')
+    table = page.locator('[data-testid="stDataFrame"]').first  # the groups; change and gap tables follow
     expect(table).to_be_visible()
     row_height = 35  # Streamlit's default; the header row is as tall
     assert table.bounding_box()["height"] >= row_height * (published + 1)
