@@ -235,18 +235,6 @@ def _comments(
     return (found.topics[0] if found.topics else None), found.minimum
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Finding…")
-def _findings(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> list[Finding]:
-    with _sessions(database_url)() as session:
-        return read_findings(session, relationship_key, cycle_number, scope=scope)
-
-
-@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner="Reading actions…")
-def _action_effects(database_url: str, scope: Scope, relationship_key: str) -> list[ActionEffect]:
-    with _sessions(database_url)() as session:
-        return read_action_effects(session, relationship_key, scope=scope)
-
-
 def value_code_comments(
     relationship_key: str, cycle_number: int, identifier: str
 ) -> tuple[Topic | None, int]:
@@ -262,8 +250,8 @@ def value_code_findings(relationship_key: str, cycle_number: int, identifier: st
 
 def value_code_actions(relationship_key: str, identifier: str) -> list[ActionEffect]:
     """The relationship's actions linked to one Value Code (directly or through a Thing), with their effect."""
-    effects = _action_effects(_database_url(), _scope(), relationship_key)
-    return [effect for effect in effects if identifier in effect.value_codes]
+    effects = _effects(_database_url(), _scope(), relationship_key)
+    return [effect for effect in effects.values() if identifier in effect.value_codes]
 
 
 def engagement(relationship_key: str, cycle_number: int) -> list[EngagementRow]:
@@ -293,6 +281,7 @@ def refresh() -> None:
         _engagement,
         _rollup,
         _gaps,
+        _comments,
     ):
         cached.clear()
     _clear_actions()

@@ -411,3 +411,16 @@ def invoke_vm(home: Path, secret: str, *args: str, **extra: str) -> tuple[int, s
     finally:
         os.umask(umask)
     return result.exit_code, result.output
+
+
+def build_demo(tmp_path_factory: Any) -> Any:
+    """The demo relationship run end to end into a new VM_HOME (secret "golden"); its Settings."""
+    from tests.conftest import REPO
+    from vm_core.config import load_config
+    from vm_core.run.orchestration import LocalSteps, run_relationship
+    from vm_core.settings import Settings
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    settings = Settings.from_env({"VM_HOME": str(home), "VM_SECRET": "golden"})
+    run_relationship(load_config(REPO / "examples" / "demo" / "relationship.yaml"), LocalSteps(settings))
+    return settings

@@ -21,6 +21,7 @@ from tests.factories import (
     BLANK,
     World,
     add_respondents,
+    build_demo,
     counts,
     levels_of,
     seed_cycle,
@@ -30,12 +31,10 @@ from tests.factories import (
 from vm_cli.main import main
 from vm_core.actions import ActionEdit, create_action
 from vm_core.actions.importing import import_actions
-from vm_core.config import load_config
 from vm_core.read.action_effects import ActionEffect, format_effects, read_action_effects
 from vm_core.read.cells import CycleCells, cycle_cells
 from vm_core.read.reader import Scope
 from vm_core.run import pipeline
-from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.scoring import score_cycle
 from vm_core.scoring.anonymity import ALL
 from vm_core.scoring.difference_in_differences import CodeChange, difference_in_differences, judge_effects
@@ -331,9 +330,7 @@ KEY = "northwind-contoso"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("demo") / "home"
-    settings = Settings.from_env({"VM_HOME": str(home), "VM_SECRET": "golden"})
-    run_relationship(load_config(REPO / "examples" / "demo" / "relationship.yaml"), LocalSteps(settings))
+    settings: Settings = build_demo(tmp_path_factory)
     with transaction(pipeline.open_store(settings)) as s:
         import_actions(s, KEY, REPO / "examples" / "demo" / "actions.yaml", by="demo")
     return settings

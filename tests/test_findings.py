@@ -25,10 +25,9 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import REPO, Store
-from tests.factories import World, add_respondents, counts, levels_of, seed_cycle, seed_world
+from tests.conftest import Store
+from tests.factories import World, add_respondents, build_demo, counts, levels_of, seed_cycle, seed_world
 from vm_cli.main import main
-from vm_core.config import load_config
 from vm_core.read.cells import CycleCells, cycle_cells
 from vm_core.read.findings import Finding, format_findings, read_findings
 from vm_core.read.findings.rules import Vocabulary, agreements, divisions
@@ -42,7 +41,6 @@ from vm_core.read.findings.wording import (
 )
 from vm_core.read.gaps import read_gaps
 from vm_core.run import pipeline
-from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.scoring import published_tallies, relationship_table, score_cycle
 from vm_core.scoring.anonymity import Group, find_leak
 from vm_core.scoring.statistics import AgreementRule
@@ -437,9 +435,7 @@ KEY = "northwind-contoso"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("demo") / "home"
-    settings = Settings.from_env({"VM_HOME": str(home), "VM_SECRET": "golden"})
-    run_relationship(load_config(REPO / "examples" / "demo" / "relationship.yaml"), LocalSteps(settings))
+    settings: Settings = build_demo(tmp_path_factory)
     return settings
 
 

@@ -14,16 +14,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import REPO
+from tests.factories import build_demo
 from vm_cli.main import main
-from vm_core.config import load_config
 from vm_core.lake.evidence import respondent_counts
 from vm_core.read.cells import CycleCells, cycle_cells
 from vm_core.read.engagement import read_engagement
 from vm_core.read.gaps import Gap, by_practical_size, read_gaps
 from vm_core.read.rollup import read_rollup
 from vm_core.run import pipeline
-from vm_core.run.orchestration import LocalSteps, run_relationship
 from vm_core.scoring import published_tallies, relationship_table
 from vm_core.scoring.anonymity import CATEGORIES, Atom, Group, find_leak
 from vm_core.settings import Settings
@@ -35,9 +33,7 @@ CYCLES = (1, 2, 3)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("demo") / "home"
-    settings = Settings.from_env({"VM_HOME": str(home), "VM_SECRET": "golden"})
-    run_relationship(load_config(REPO / "examples" / "demo" / "relationship.yaml"), LocalSteps(settings))
+    settings: Settings = build_demo(tmp_path_factory)
     return settings
 
 
