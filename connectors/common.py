@@ -17,10 +17,14 @@ Both produce batches of the same shape: one ``pa.string()`` column per wanted po
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -97,8 +101,12 @@ def read_header(path: Path, delimiter: str, count: int | None, is_complete: obje
     return Header(records, consumed[0], len(records))
 
 
+class NotUtf8Error(SourceError):
+    """A record holds bytes that are not UTF-8 (a connector with an ``encoding`` option adds a hint)."""
+
+
 def _not_utf8(file: str, exc: UnicodeDecodeError, row: int) -> SourceError:
-    return SourceError(
+    return NotUtf8Error(
         file,
         f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); export or save the file as UTF-8 CSV",
         row,
@@ -318,3 +326,141 @@ def all_blank(arrays: Sequence[pa.Array]) -> pa.Array:
     for array in arrays:
         result = pc.and_(result, is_blank_array(array))
     return result
+
+
+def check_unique_ids(
+    ids: list[str], rows: list[int], file: str, seen: dict[str, tuple[str, int]], column: str
+) -> None:
+    """Each response id once in a delivery; ``seen`` holds the (file, row) of every id so far."""
+    batch = dict(zip(ids, zip(itertools.repeat(file), rows, strict=False), strict=True))
+    if len(batch) == len(ids) and batch.keys().isdisjoint(seen):  # the usual case, checked in C
+        seen.update(batch)
+        return
+    for response_id, row in zip(ids, rows, strict=True):
+        first = seen.setdefault(response_id, (file, row))
+        if first != (file, row):
+            where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
+            raise SourceError(file, f"the same response id appears twice (first in {where})", row, column)
+
+
+# --------------------------------------------------------------------------------------------------
+# Text that is not UTF-8 with LF or CRLF records
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Readable:
+    """The file the readers above read: the file itself, or a UTF-8 copy of it with the same name.
+
+    A copy lives in a temporary folder that is removed when the last reference to this goes.
+    """
+
+    path: Path
+    encoding: str  # the encoding the file was read as ("utf-8": as the readers above read it)
+    copy: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
+
+
+def _cr_only(path: Path) -> bool:
+    """Records end in a bare CR (classic Mac OS): line breaks but no LF in the first block."""
+    with path.open("rb") as fh:
+        head = fh.read(BLOCK)
+    return b"\r" in head and b"\n" not in head
+
+
+def readable(path: Path, encoding: str | None = None) -> Readable:
+    """The file as UTF-8 text with LF or CRLF records, copied only when it is not that already.
+
+    ``encoding`` is the file's declared encoding (e.g. ``cp1252``, ``mac_roman``); None means UTF-8.
+    Records ending in a bare CR become LF records. Bytes that are not text in the encoding are
+    carried over as they are, so the careful reader reports the row holding the first of them.
+    """
+    codec = codecs.lookup(encoding or "utf-8").name
+    cr_only = _cr_only(path)
+    if codec == "utf-8" and not cr_only:
+        return Readable(path, "utf-8")
+    folder = tempfile.TemporaryDirectory(prefix="vm-text-")
+    copy = Path(folder.name) / path.name
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if codec == "utf-8" else codec)(
+        errors="surrogateescape"
+    )
+    with path.open("rb") as source, copy.open("wb") as target:
+        for chunk, final in itertools.chain(
+            ((c, False) for c in iter(lambda: source.read(BLOCK), b"")), [(b"", True)]
+        ):
+            text = decoder.decode(chunk, final)
+            if cr_only:
+                text = text.replace("\r", "\n")
+            target.write(text.encode("utf-8", "surrogateescape"))
+    return Readable(copy, codec, folder)
+
+
+# --------------------------------------------------------------------------------------------------
+# Which connector reads a file
+# --------------------------------------------------------------------------------------------------
+
+#: connector -> what its files are called in a message ("this looks like <...>; use `<connector>`")
+EXPORT_KINDS = {
+    "qualtrics_csv": "a Qualtrics response export",
+    "surveymonkey_csv": "a SurveyMonkey export",
+    "google_forms_csv": "a Google Forms responses export",
+    "csv_long": "a long CSV (one row per respondent and Value Code)",
+}
+_SNIFF_BYTES = 1 << 16
+
+
+def _squash(cell: str) -> str:
+    return "".join(cell.lstrip("\ufeff").split()).lower()
+
+
+def sniff_records(records: Sequence[Sequence[str]]) -> str | None:
+    """The built-in file connector whose export starts with these records, or None."""
+    rows = [[_squash(c) for c in r] for r in records[:3]]
+    first = rows[0] if rows else []
+    if not any(first):
+        return None
+    if len(rows) > 2 and any(c.startswith("{") and "importid" in c for c in rows[2]):
+        return "qualtrics_csv"
+    if first[0] == "v1" or {"responseid", "startdate"} <= set(first):
+        return "qualtrics_csv"
+    if "respondentid" in first[:2]:
+        return "surveymonkey_csv"
+    if first[0] == "timestamp":
+        return "google_forms_csv"
+    if {"respondent_id", "value_code", "level"} <= set(first):
+        return "csv_long"
+    return None
+
+
+def sniff_file(path: Path) -> str | None:
+    """:func:`sniff_records` of the file's first records, whatever its encoding and line endings."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    text = head.decode("utf-8", errors="replace")
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=None)):
+            records.append(record)
+            if len(records) == 3:
+                break
+    except csv.Error:
+        pass
+    return sniff_records(records)
+
+
+@contextmanager
+def recognised_as(path: Path, connector: str) -> Iterator[None]:
+    """Around a connector's header check: a file that fails it and is another connector's export says so.
+
+    ``this looks like a SurveyMonkey export; use `surveymonkey_csv``` replaces the connector's own
+    message (which would describe a problem the file does not have).
+    """
+    try:
+        yield
+    except SourceError:
+        other = sniff_file(path)
+        if other is None or other == connector:
+            raise
+        raise SourceError(path.name, f"this looks like {EXPORT_KINDS[other]}; use `{other}`", 1) from None

@@ -168,11 +168,12 @@ def test_agreement_keeps_what_the_file_sets(tmp_path: Path) -> None:
         (
             lambda d: _source(d).update(connector="qualtrics"),
             "connector: unknown connector 'qualtrics'; did you mean 'qualtrics_csv'? "
-            "(available: csv_long, qualtrics_csv)",
+            "(available: csv_long, google_forms_csv, qualtrics_csv, surveymonkey_csv)",
         ),
         (
-            lambda d: _source(d).update(connector="surveymonkey"),
-            "connector: unknown connector 'surveymonkey' (available: csv_long, qualtrics_csv)",
+            lambda d: _source(d).update(connector="typeform"),
+            "connector: unknown connector 'typeform' "
+            "(available: csv_long, google_forms_csv, qualtrics_csv, surveymonkey_csv)",
         ),
         (
             lambda d: _options(d).update(role_colum="Role"),

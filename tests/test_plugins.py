@@ -41,7 +41,12 @@ def test_every_hook_is_tested(hook: str) -> None:
 def test_builtin_connectors_are_plugins() -> None:
     pm = make_plugin_manager(load_entry_points=False)
     assert {name for name, _ in pm.list_name_plugin()} >= set(DEFAULT_PLUGINS)
-    assert set(collect_connectors(pm)) == {"qualtrics_csv", "csv_long"}
+    assert set(collect_connectors(pm)) == {
+        "qualtrics_csv",
+        "csv_long",
+        "surveymonkey_csv",
+        "google_forms_csv",
+    }
 
 
 def test_tests_do_not_autoload_installed_plugins() -> None:

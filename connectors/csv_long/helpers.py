@@ -15,6 +15,7 @@ from connectors.common import (
     is_blank_array,
     read_csv_batches,
     read_header,
+    recognised_as,
 )
 from connectors.csv_long import settings
 from vm_core.errors import ConfigError, SourceError
@@ -79,7 +80,8 @@ def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:
     files = []
     for path in source.files():
         delimiter = configured or detect_delimiter(path)
-        files.append((path, delimiter, _columns(path, delimiter, ctx)))
+        with recognised_as(path, settings.NAME):
+            files.append((path, delimiter, _columns(path, delimiter, ctx)))
     ctx.report.pii_columns_removed.append("respondent_id")
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     batches = (

@@ -8,7 +8,6 @@ The header is read record by record; the data rows stream in Arrow batches (conn
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,14 +22,17 @@ from connectors.common import (
     Header,
     all_blank,
     blank_to_null,
+    check_unique_ids,
     fit_row,
     is_blank,
     is_blank_array,
     read_csv_batches,
     read_header,
+    recognised_as,
 )
+from connectors.options import ColumnOptions, parse_column_options
 from connectors.qualtrics_csv import settings
-from vm_core.errors import ConfigError, SourceError
+from vm_core.errors import SourceError
 from vm_core.ingest.connector import (
     AnswerPlan,
     ConnectorContext,
@@ -47,73 +49,11 @@ from vm_core.ingest.scrub import scrub_array
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Options:
-    questions: dict[str, str] | None  # column name -> Value Code identifier (canonical spelling)
-    comments: dict[str, str]
-    organisation_column: str | None
-    role_column: str | None
-    respondent_id: str | None
-    keep_columns: frozenset[str]  # lower-cased names
-    free_text: tuple[str, ...]  # free-text columns no Value Code covers, as named in the configuration
-
-    def keeps(self, column: Column) -> bool:
-        """The configuration lists this column in ``keep_columns`` (by any of its names)."""
-        return any(n.lower() in self.keep_columns for n in column.names())
+Options = ColumnOptions
 
 
 def parse_options(source: SourceSpec, ctx: ConnectorContext) -> Options:
-    where = f"source {source.key!r}: options"
-    options = source.options
-    unknown = sorted(set(options) - settings.OPTION_NAMES)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown option {unknown[0]!r} for connector {settings.NAME!r} "
-            f"(known: {', '.join(sorted(settings.OPTION_NAMES))})"
-        )
-    codes = {code.lower(): code for code in ctx.value_codes}
-
-    def mapping(name: str) -> dict[str, str] | None:
-        value = options.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}.{name}: must be a mapping of column -> Value Code")
-        result: dict[str, str] = {}
-        for column, code in value.items():
-            if not isinstance(column, str | int) or not isinstance(code, str):
-                raise ConfigError(
-                    f"{where}.{name}.{column}: must map a column name to a Value Code identifier"
-                )
-            if code.strip().lower() not in codes:
-                raise ConfigError(
-                    f"{where}.{name}.{column}: {code!r} is not a Value Code of this cycle's library"
-                )
-            result[str(column)] = codes[code.strip().lower()]
-        return result
-
-    def column(name: str) -> str | None:
-        value = options.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(f"{where}.{name}: must be a column name (export tag or ImportId)")
-        return value or None
-
-    def names(name: str) -> list[str]:
-        value = options.get(name) or []
-        if not isinstance(value, list | tuple) or not all(isinstance(k, str) for k in value):
-            raise ConfigError(f"{where}.{name}: must be a list of column names")
-        return list(value)
-
-    keep = names("keep_columns")
-    return Options(
-        questions=mapping("questions"),
-        comments=mapping("comments") or {},
-        organisation_column=column("organisation_column"),
-        role_column=column("role_column"),
-        respondent_id=column("respondent_id"),
-        keep_columns=frozenset(k.lower() for k in [*keep, *ctx.keep_columns]),
-        free_text=tuple(names("free_text")),
-    )
+    return parse_column_options(source, ctx, settings.NAME, settings.OPTION_NAMES)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,7 +176,7 @@ def column_roles(columns: Sequence[Column], options: Options, file: str) -> Colu
             return column.field != settings.RESPONSE_ID
         return column.field in settings.PERSONAL_FIELDS
 
-    removed = [c for c in columns if personal(c) and not options.keeps(c)]
+    removed = [c for c in columns if personal(c) and not options.keeps(*c.names())]
     removed_positions = {c.position for c in removed}
     dedicated_positions = {c.position for c in dedicated.values()}
     cells = [c for c in columns if c.position not in removed_positions | dedicated_positions]
@@ -476,9 +416,10 @@ class Layout:
 
 
 def layout(path: Path, options: Options, value_codes: Sequence[str]) -> Layout:
-    header, columns, width = read_columns(path)
     file = path.name
-    roles = column_roles(columns, options, file)
+    with recognised_as(path, settings.NAME):
+        header, columns, width = read_columns(path)
+        roles = column_roles(columns, options, file)
     plan = plan_answers(columns, roles, options, value_codes, file)
     if not plan.items:
         raise SourceError(
@@ -489,7 +430,7 @@ def layout(path: Path, options: Options, value_codes: Sequence[str]) -> Layout:
         )
     # The allow-list: only what the plan reads, and what the configuration explicitly keeps, lands.
     planned = {c.position for c in plan.columns()}
-    landed_cells = [c for c in roles.cells if c.position in planned or options.keeps(c)]
+    landed_cells = [c for c in roles.cells if c.position in planned or options.keeps(*c.names())]
     return Layout(path, header, width, columns, roles, plan, landed_cells, plan.comment_positions())
 
 
@@ -601,7 +542,7 @@ def _responses(
         if pc.any(blank).as_py():
             at = rows[pc.index(blank, True).as_py()].as_py()
             raise SourceError(file, "response id is blank", at, response_col.export_tag)
-        _check_unique(response_ids.to_pylist(), rows.to_pylist(), file, seen, response_col.export_tag)
+        check_unique_ids(response_ids.to_pylist(), rows.to_pylist(), file, seen, response_col.export_tag)
         identity = pc.coalesce(*(blank_to_null(raw(batch, c)) for c in respondent), response_ids)
         keys = pa.array(ctx.pseudonymise_many(identity.to_pylist()), pa.string())
         columns: dict[str, pa.Array] = {
@@ -620,21 +561,6 @@ def _responses(
                 values = scrub_array(values, ctx.report.scrubbed)
             columns[one.landed_name(column)] = values
         yield pa.RecordBatch.from_pydict(columns, schema=one.schema)
-
-
-def _check_unique(
-    ids: list[str], rows: list[int], file: str, seen: dict[str, tuple[str, int]], column: str
-) -> None:
-    """Each response id once in a delivery; ``seen`` holds the (file, row) of every id so far."""
-    batch = dict(zip(ids, zip(itertools.repeat(file), rows, strict=False), strict=True))
-    if len(batch) == len(ids) and batch.keys().isdisjoint(seen):  # the usual case, checked in C
-        seen.update(batch)
-        return
-    for response_id, row in zip(ids, rows, strict=True):
-        first = seen.setdefault(response_id, (file, row))
-        if first != (file, row):
-            where = f"row {first[1]}" + (f" of {first[0]}" if first[0] != file else "")
-            raise SourceError(file, f"the same response id appears twice (first in {where})", row, column)
 
 
 def _row_kinds(status: pa.Array | None, channel: pa.Array | None, n: int) -> pa.Array:

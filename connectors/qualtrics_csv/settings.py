@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vm_core.ingest.connector import Option
+from connectors.options import column_options
 
 NAME = "qualtrics_csv"
 DESCRIPTION = "Qualtrics response CSV export (3-header-row ImportId format, or legacy V1 format)"
@@ -103,23 +103,5 @@ DUPLICATE_SEPARATOR = "~"
 #: key of a column without any header text (``_col7``)
 BLANK_KEY_PREFIX = "_col"
 
-OPTIONS = (
-    Option(
-        "questions",
-        "column (export tag or ImportId) -> Value Code; default: columns named after Value Codes",
-        (dict,),
-        value_codes=True,
-    ),
-    Option("comments", "column -> Value Code whose free-text comment it holds", (dict,), value_codes=True),
-    Option("organisation_column", "column holding the respondent's organisation (mapped to a party)"),
-    Option("role_column", "column holding the respondent's role or job title (mapped to a perspective)"),
-    Option("respondent_id", "column identifying a respondent across cycles; default: e-mail, then id"),
-    Option("keep_columns", "personal-data columns to land anyway (names)", (list,)),
-    Option(
-        "free_text",
-        "free-text columns no Value Code covers (e.g. 'Anything else?'): landed scrubbed, read as "
-        "comments on no Value Code (candidate new Things That Matter)",
-        (list,),
-    ),
-)
+OPTIONS = column_options("export tag or ImportId")
 OPTION_NAMES = frozenset(option.name for option in OPTIONS)

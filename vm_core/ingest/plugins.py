@@ -27,6 +27,8 @@ from vm_core.ingest.connector import Connector
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "connectors.qualtrics_csv",
     "connectors.csv_long",
+    "connectors.surveymonkey_csv",
+    "connectors.google_forms_csv",
 )
 
 
