@@ -166,6 +166,10 @@ def test_the_board_shows_actions_by_status_with_overdue_highlighted(two_cycles: 
     table = at.dataframe[0].value
     assert list(table["title"]) == ["Agree KPIs", "Weekly call"]
     assert list(table[""]) == ["⚠ overdue", ""]
+    styles = at.dataframe[0].proto.arrow_data.styler.styles  # the overdue row is red, the other not
+    assert "row0_col0" in styles
+    assert "row1_col" not in styles
+    assert "background-color: rgba(229, 57, 53, 0.22)" in styles
 
 
 @pytest.mark.parametrize(
@@ -403,3 +407,18 @@ def test_an_open_form_says_when_someone_saved_since_and_reloads_on_request(two_c
     _press(at, "Reload version 2")
     assert at.selectbox(key=f"edit-{action.id}-2-status").value == "on_hold"
     assert not at.info
+
+
+def test_an_owner_party_and_a_due_date_once_set_can_be_removed(two_cycles: str) -> None:
+    """Streamlit cannot clear a select box or a date once they have a value: the form offers both."""
+    action = _add(two_cycles, ActionEdit(title="Agree KPIs", owner_party="client", due_on=dt.date(2030, 1, 1)))
+    at = _page(ACTIONS, editor="Ada", actions_open=action.id)
+    key = f"edit-{action.id}-1"
+    party = at.selectbox(key=f"{key}-party")
+    assert (party.options, party.value) == (["No party", "Client", "Supplier"], "client")
+    party.set_value("")
+    at.checkbox(key=f"{key}-undated").check()
+    _press(at, "Save (over version 1)")
+    stored = _get(two_cycles, action.id).fields
+    assert (stored.owner_party, stored.due_on) == (None, None)
+    assert not [c for c in at.checkbox if c.key == f"edit-{action.id}-2-undated"]  # nothing left to remove

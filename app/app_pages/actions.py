@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app import address, data, editor
@@ -45,6 +46,8 @@ PENDING = "actions_pending"
 SEEN = "actions_seen"
 #: A message to show once, after the rerun that follows a save.
 FLASH = "actions_flash"
+#: An overdue row of the table: a translucent red, readable on a light and a dark theme alike.
+OVERDUE_ROW = "background-color: rgba(229, 57, 53, 0.22)"
 #: Counts the actions this session created, so that the "New action" form starts empty after each.
 CREATED = "actions_created"
 
@@ -152,7 +155,11 @@ elif view == "Table":
         }
         for a in shown
     ]
-    st.dataframe(rows, hide_index=True, width="stretch", key="actions_table")
+    late = [a.overdue for a in shown]
+    table = pd.DataFrame(rows).style.apply(
+        lambda row: [OVERDUE_ROW if late[row.name] else ""] * len(row), axis=1
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="actions_table")
 else:
     columns = st.columns(len(data.ACTION_STATUSES))
     for column, status in zip(columns, data.ACTION_STATUSES, strict=True):
@@ -285,17 +292,20 @@ def _edit_form(action: data.ActionView) -> None:
         c3, c4 = st.columns(2)
         person = c3.text_input("Owner (person)", value=f.owner_person or "", key=f"{key}-owner")
         values["owner_person"] = person or None
-        party_keys = _options(list(offered.parties), (f.owner_party,) if f.owner_party else ())
-        values["owner_party"] = c4.selectbox(
+        # "" (no party) is an option, and removing a due date a box: once set, Streamlit cannot clear either
+        party_keys = ["", *_options(list(offered.parties), (f.owner_party,) if f.owner_party else ())]
+        owner_party = c4.selectbox(
             "Party",
             party_keys,
-            index=party_keys.index(f.owner_party) if f.owner_party in party_keys else None,
-            format_func=_party_label,
+            index=party_keys.index(f.owner_party or ""),
+            format_func=lambda k: _party_label(k) or "No party",
             key=f"{key}-party",
         )
+        values["owner_party"] = owner_party or None
         values["percent_complete"] = c3.slider("% complete", 0, 100, f.percent_complete, key=f"{key}-percent")
         due = c4.date_input("Due", value=f.due_on, key=f"{key}-due")
-        values["due_on"] = due if isinstance(due, dt.date) else None
+        undated = f.due_on is not None and c4.checkbox("Remove the due date", key=f"{key}-undated")
+        values["due_on"] = due if isinstance(due, dt.date) and not undated else None
         values["mode"] = c3.selectbox(
             "Mode",
             list(offered.modes),
