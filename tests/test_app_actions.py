@@ -411,7 +411,9 @@ def test_an_open_form_says_when_someone_saved_since_and_reloads_on_request(two_c
 
 def test_an_owner_party_and_a_due_date_once_set_can_be_removed(two_cycles: str) -> None:
     """Streamlit cannot clear a select box or a date once they have a value: the form offers both."""
-    action = _add(two_cycles, ActionEdit(title="Agree KPIs", owner_party="client", due_on=dt.date(2030, 1, 1)))
+    action = _add(
+        two_cycles, ActionEdit(title="Agree KPIs", owner_party="client", due_on=dt.date(2030, 1, 1))
+    )
     at = _page(ACTIONS, editor="Ada", actions_open=action.id)
     key = f"edit-{action.id}-1"
     party = at.selectbox(key=f"{key}-party")
