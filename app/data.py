@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vm_core.actions import (
     ActionChangeView,
+    ActionChoices,
     ActionConflict,
     ActionEdit,
     ActionError,
@@ -25,6 +26,7 @@ from vm_core.actions import (
     history_lines,
     list_actions,
 )
+from vm_core.actions import action_choices as _action_choices
 from vm_core.actions import action_history as _action_history
 from vm_core.actions import create_action as _create_action
 from vm_core.actions import update_action as _update_action
@@ -66,6 +68,7 @@ __all__ = [
     "MODES",
     "SORTS",
     "ActionChangeView",
+    "ActionChoices",
     "ActionConflict",
     "ActionEdit",
     "ActionEffect",
@@ -91,6 +94,7 @@ __all__ = [
     "ViewCell",
     "ViewChoices",
     "ViewState",
+    "action_choices",
     "action_effects",
     "action_history",
     "actions",
@@ -308,6 +312,13 @@ def _actions(database_url: str, scope: Scope, wanted: ActionFilter) -> list[Acti
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
+def _choices(database_url: str, scope: Scope, relationship_key: str, cycle_number: int) -> ActionChoices:
+    _allowed(scope, relationship_key)
+    with _sessions(database_url)() as session:
+        return _action_choices(session, relationship_key, cycle_number)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
 def _history(database_url: str, scope: Scope, action_id: int) -> list[ActionChangeView]:
     with _sessions(database_url)() as session:
         _allowed(scope, get_action(session, action_id).relationship)
@@ -327,7 +338,7 @@ def _allowed(scope: Scope, relationship_key: str) -> None:
 
 
 def _clear_actions() -> None:
-    for cached in (_findings, _actions, _history, _effects):
+    for cached in (_findings, _actions, _choices, _history, _effects):
         cached.clear()
 
 
@@ -342,6 +353,11 @@ def actions(relationship_key: str, wanted: ActionFilter | None = None) -> list[A
     _allowed(scope, relationship_key)
     narrowed = replace(wanted or ActionFilter(), relationship=relationship_key)
     return _actions(_database_url(), scope, narrowed)
+
+
+def action_choices(relationship_key: str, cycle_number: int) -> ActionChoices:
+    """The Value Codes, Things That Matter, parties and modes an action raised by the cycle may have."""
+    return _choices(_database_url(), _scope(), relationship_key, cycle_number)
 
 
 def action_history(action_id: int) -> list[ActionChangeView]:

@@ -23,11 +23,13 @@ from tests.conftest import Store
 from tests.factories import seed_cycle, seed_world
 from vm_cli.main import main
 from vm_core.actions import (
+    ActionChoices,
     ActionConflict,
     ActionEdit,
     ActionError,
     ActionFilter,
     ActionNotFound,
+    action_choices,
     action_history,
     create_action,
     format_actions,
@@ -213,6 +215,32 @@ def test_links_and_owner_kept_from_before_stay_valid_when_the_library_or_parties
         _update(world, other, 1, owner_party="supplier")
 
 
+def test_an_editor_is_offered_what_a_save_accepts(world: Store) -> None:
+    """The cycle's library in section order, its Things That Matter, the configured parties, the modes."""
+    with world.sessions() as s:
+        assert action_choices(s, REL, 2) == ActionChoices(
+            cycle=2,
+            cycle_mode="solve",
+            value_codes=("DEL-KPI", "DEL-ISSUES", "REL-OPENNESS"),
+            things=("Performance", "Trust"),
+            parties={"client": "Client", "supplier": "Supplier"},
+            modes=("resolve", "solve", "dissolve"),
+        )
+    with world.sessions() as s, s.begin():
+        s.scalars(select(Party).where(Party.key == "supplier")).one().retired_at = utcnow()
+    with world.sessions() as s:
+        offered = action_choices(s, REL, 1)
+        with pytest.raises(ActionError, match="relationship 'acme-bolt' has no cycle 3"):
+            action_choices(s, REL, 3)
+    assert offered.parties == {"client": "Client"}  # a retired party takes no new action
+    action_id = _create(
+        world, value_codes=tuple(offered.value_codes), things=tuple(offered.things), owner_party="client"
+    )
+    assert _get(world, action_id).fields.things == ("Performance", "Trust")
+    with pytest.raises(ActionError, match=r"owner party 'supplier' is not a party .* \(parties: client\)"):
+        _create(world, owner_party="supplier")
+
+
 # ---------------------------------------------------------------- two editors
 
 
@@ -244,6 +272,19 @@ def test_the_second_editor_is_told_who_changed_what_and_when_and_can_apply_the_e
         20,
         "supplier to draft the list",
     )
+
+
+def test_a_conflict_names_the_fields_both_edits_change(world: Store) -> None:
+    """Applying the refused edit again replaces those fields only; every other change since stays."""
+    action_id = _create(world)
+    _update(world, action_id, 1, by="alice", status="on_hold", notes="waiting for the supplier")
+    _update(world, action_id, 2, by="carol", due_on=dt.date(2027, 1, 31))
+    with pytest.raises(ActionConflict) as told:
+        _update(world, action_id, 1, by="bob", title="Agree three KPIs", status="in_progress", due_on=None)
+    assert told.value.overlap == ["due_on", "status"]  # in field order; notes and title: one edit each
+    with pytest.raises(ActionConflict) as apart:
+        _update(world, action_id, 1, by="bob", description="Which KPIs count")
+    assert apart.value.overlap == []
 
 
 def test_an_edit_racing_past_the_version_check_is_refused_by_the_database(
@@ -370,6 +411,8 @@ def several(world: Store) -> dict[str, int]:
         (ActionFilter(code="rel-openness"), ["due_today"]),
         (ActionFilter(thing="Trust"), ["due_today"]),
         (ActionFilter(due_before=TODAY), ["cancelled", "late", "late_but_done"]),
+        (ActionFilter(due_from=TODAY), ["due_today"]),  # on or after; undated never matches
+        (ActionFilter(due_from=dt.date(2026, 11, 1), due_before=TODAY), ["late", "late_but_done"]),
         (ActionFilter(cycle=2), ["cancelled", "undated"]),
         (ActionFilter(party="client", overdue=True), ["late"]),
         (ActionFilter(relationship="other"), []),
@@ -510,6 +553,36 @@ def test_vm_actions_add_update_list_history_and_export(cli: Store, tmp_path: Pat
     code, out = _vm("export", str(tmp_path / "a.xlsx"), "--relationship", REL)
     assert (code, out) == (0, f"wrote 1 action to {tmp_path / 'a.xlsx'}\n")
     assert openpyxl.load_workbook(tmp_path / "a.xlsx").active.max_row == 2
+
+
+def test_vm_actions_add_and_update_set_and_clear_every_field(cli: Store) -> None:
+    code, out = _vm("add", "--relationship", REL, "--cycle", "2", "--title", "Open-book reviews",
+                    "--description", "Quarterly, both boards", "--code", "rel-openness", "--thing", "trust",
+                    "--finding", "gap:REL-OPENNESS", "--mode", "dissolve", "--owner", "Jane", "--party", "client",
+                    "--due", "2027-03-31", "--status", "on hold", "--percent", "10", "--notes", "agreed",
+                    "--by", "alice")  # fmt: skip
+    assert code == 0, out
+    action_id = int(out.split()[2])
+    f = _get(cli, action_id).fields
+    assert (f.title, f.description, f.value_codes, f.things, f.finding_key, f.mode) == (
+        "Open-book reviews", "Quarterly, both boards", ("REL-OPENNESS",), ("Trust",), "gap:REL-OPENNESS", "dissolve"
+    )  # fmt: skip
+    assert (f.owner_person, f.owner_party, f.due_on, f.status, f.percent_complete, f.notes) == (
+        "Jane", "client", dt.date(2027, 3, 31), "on_hold", 10, "agreed"
+    )  # fmt: skip
+
+    code, out = _vm("update", str(action_id), "--version", "1", "--title", "Monthly open-book reviews",
+                    "--description", "", "--no-codes", "--thing", "Performance", "--finding", "", "--mode", "solve",
+                    "--owner", "", "--party", "", "--due", "", "--status", "complete", "--notes", "", "--by", "bob")  # fmt: skip
+    assert code == 0, out
+    f = _get(cli, action_id).fields
+    assert (f.title, f.description, f.value_codes, f.things, f.finding_key, f.mode) == (
+        "Monthly open-book reviews", "", (), ("Performance",), None, "solve"
+    )  # fmt: skip
+    assert (f.owner_person, f.owner_party, f.due_on, f.status, f.percent_complete, f.notes) == (
+        None, None, None, "complete", 100, ""
+    )  # fmt: skip
+    assert _vm("list", "--due-from", "2027-01-01") == (0, "no actions match\n")  # its due date was cleared
 
 
 def test_vm_actions_errors_are_one_line(cli: Store) -> None:

@@ -722,6 +722,7 @@ _filter_options = _options(
     click.option("--party", help="Owned by this party (key)."),
     click.option("--code", help="Linked to this Value Code."),
     click.option("--thing", help="Linked to this Thing That Matters."),
+    click.option("--due-from", callback=_date, metavar="YYYY-MM-DD", help="Due on or after this date."),
     click.option("--due-before", callback=_date, metavar="YYYY-MM-DD", help="Due before this date."),
     click.option("--overdue", is_flag=True, help="Past due and neither complete nor cancelled."),
 )
@@ -764,6 +765,7 @@ def _action_filter(options: dict[str, Any]) -> Any:
         party=options["party"],
         code=options["code"],
         thing=options["thing"],
+        due_from=options["due_from"],
         due_before=options["due_before"],
         overdue=options["overdue"],
     )

@@ -5,6 +5,7 @@ links Value Codes and Things That Matter of that cycle's library, has an owner (
 of the parties), a due date, a status and a % complete, and a full history of every edit. Two
 people editing one action never overwrite each other unseen (:mod:`vm_core.actions.write`).
 
+- :mod:`~vm_core.actions.choices`: its relationship and cycle, the links and owners it may have;
 - :mod:`~vm_core.actions.fields`: the fields, an edit, what changed (and the % / status rule);
 - :mod:`~vm_core.actions.validate`: one clear line for whatever is wrong;
 - :mod:`~vm_core.actions.write`: create and update, with the history and the version check;
@@ -14,6 +15,7 @@ people editing one action never overwrite each other unseen (:mod:`vm_core.actio
 Functions take a SQLAlchemy session; the caller owns the transaction.
 """
 
+from vm_core.actions.choices import ActionChoices, action_choices
 from vm_core.actions.errors import ActionConflict, ActionError, ActionNotFound
 from vm_core.actions.export import FORMATS, format_actions, history_lines, write_actions
 from vm_core.actions.fields import UNSET, ActionEdit, ActionFields
@@ -31,6 +33,7 @@ __all__ = [
     "FORMATS",
     "UNSET",
     "ActionChangeView",
+    "ActionChoices",
     "ActionConflict",
     "ActionEdit",
     "ActionError",
@@ -38,6 +41,7 @@ __all__ = [
     "ActionFilter",
     "ActionNotFound",
     "ActionView",
+    "action_choices",
     "action_history",
     "create_action",
     "format_actions",

@@ -46,3 +46,10 @@ class ActionConflict(ActionError):
             + (f"{earlier} earlier edit{'s' if earlier > 1 else ''}; " if earlier > 0 else "")
             + f"{shown}; your edit was not saved: reload version {current_version} and apply it again"
         )
+
+    @property
+    def overlap(self) -> list[str]:
+        """The fields the refused edit sets that were changed since too: applying it again replaces
+        those changes (every other change since stays)."""
+        changed = {name for change in self.since for name in change.changes}
+        return [name for name in self.attempted.given() if name in changed]

@@ -30,9 +30,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vm_core.actions.choices import find_cycle, find_relationship
 from vm_core.actions.errors import ActionError
 from vm_core.actions.fields import ActionEdit
-from vm_core.actions.validate import find_cycle, find_relationship
 from vm_core.actions.write import create_action
 from vm_core.config import did_you_mean
 from vm_core.store.models import Action

@@ -81,6 +81,8 @@ class ActionFilter:
     code: str | None = None
     #: linked to this Thing That Matters
     thing: str | None = None
+    #: due on or after this date
+    due_from: dt.date | None = None
     #: due strictly before this date
     due_before: dt.date | None = None
     overdue: bool = False
@@ -117,6 +119,8 @@ def _filtered(query: _Rows, wanted: ActionFilter, today: dt.date) -> _Rows:
         query = query.where(Action.id.in_(_linked_to("value_code", wanted.code)))
     if wanted.thing:
         query = query.where(Action.id.in_(_linked_to("thing", wanted.thing)))
+    if wanted.due_from is not None:
+        query = query.where(Action.due_on >= wanted.due_from)
     if wanted.due_before is not None:
         query = query.where(Action.due_on < wanted.due_before)
     if wanted.overdue:

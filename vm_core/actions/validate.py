@@ -14,6 +14,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vm_core.actions.choices import current_parties, library_codes, library_things
 from vm_core.actions.errors import ActionError
 from vm_core.actions.fields import COMPLETE, ActionFields
 from vm_core.config import did_you_mean
@@ -23,32 +24,11 @@ from vm_core.store.models import (
     Cycle,
     Library,
     LibraryVersion,
-    Party,
     Relationship,
-    ThingThatMatters,
-    ValueCode,
 )
 
 #: Longest title, owner, finding key or editor name (the columns' width).
 MAX_NAME_LENGTH: Final = 200
-
-
-def find_relationship(session: Session, key: str) -> Relationship:
-    relationship = session.scalar(select(Relationship).where(Relationship.key == key))
-    if relationship is None:
-        known = session.scalars(select(Relationship.key).order_by(Relationship.key)).all()
-        raise ActionError(f"no relationship {key!r} in the store{did_you_mean(key, known)}")
-    return relationship
-
-
-def find_cycle(session: Session, relationship: Relationship, number: int) -> Cycle:
-    cycles = {
-        c.number: c for c in session.scalars(select(Cycle).where(Cycle.relationship_id == relationship.id))
-    }
-    if number not in cycles:
-        known = ", ".join(str(n) for n in sorted(cycles)) or "none yet"
-        raise ActionError(f"relationship {relationship.key!r} has no cycle {number} (cycles: {known})")
-    return cycles[number]
 
 
 def checked_editor(by: str) -> str:
@@ -116,12 +96,8 @@ def _links(
     kept_things = previous.things if previous else ()
     if set(fields.value_codes) <= set(kept_codes) and set(fields.things) <= set(kept_things):
         return tuple(dict.fromkeys(fields.value_codes)), tuple(dict.fromkeys(fields.things))  # nothing new
-    version = cycle.library_version_id
     where = _library_label(session, cycle)
-    codes = session.scalars(select(ValueCode.identifier).where(ValueCode.library_version_id == version)).all()
-    things = session.scalars(
-        select(ThingThatMatters.name).where(ThingThatMatters.library_version_id == version)
-    ).all()
+    codes, things = library_codes(session, cycle), library_things(session, cycle)
     return (
         _resolved("Value Code", fields.value_codes, kept_codes, codes, where),
         _resolved("Thing That Matters", fields.things, kept_things, things, where),
@@ -134,9 +110,7 @@ def _party(session: Session, relationship: Relationship, key: str | None, kept: 
         return None
     if wanted == kept:
         return kept  # a party retired since it was assigned keeps its actions
-    parties = session.scalars(
-        select(Party.key).where(Party.relationship_id == relationship.id, Party.retired_at.is_(None))
-    ).all()
+    parties = list(current_parties(session, relationship))
     if wanted not in parties:
         raise ActionError(
             f"owner party {key!r} is not a party of relationship {relationship.key!r} "

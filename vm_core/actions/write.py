@@ -21,10 +21,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
+from vm_core.actions.choices import find_cycle, find_relationship
 from vm_core.actions.errors import ActionConflict, ActionError
 from vm_core.actions.fields import ActionEdit, ActionFields, changes_between
 from vm_core.actions.query import ActionView, get_action, history_since
-from vm_core.actions.validate import checked, checked_editor, find_cycle, find_relationship
+from vm_core.actions.validate import checked, checked_editor
 from vm_core.store.models import Action, ActionChange, ActionLink, Cycle, Party, Relationship, utcnow
 
 
