@@ -344,6 +344,24 @@ def sources() -> None:
     """Try a relationship's sources, or find the connector for a file, before a run."""
 
 
+@sources.command("sniff")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sources_sniff(file: Path) -> None:
+    """Say which connector reads FILE and print a starter `sources:` entry for relationship.yaml.
+
+    Exit 1, with one line saying why, when no built-in connector reads it.
+    """
+    from connectors.starter import sniff
+    from vm_core.errors import VmError
+
+    try:
+        starter = sniff(file, str(file))
+    except VmError as exc:
+        _fail(exc)
+    click.echo(f"{file.name}: read by {starter.connector}", err=True)
+    click.echo(starter.yaml(), nl=False)
+
+
 @sources.command("check")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
