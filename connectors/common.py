@@ -360,7 +360,7 @@ class Readable:
     copy: tempfile.TemporaryDirectory[str] | None = field(default=None, compare=False, repr=False)
 
 
-def _cr_only(path: Path) -> bool:
+def cr_only(path: Path) -> bool:
     """Records end in a bare CR (classic Mac OS): line breaks but no LF in the first block."""
     with path.open("rb") as fh:
         head = fh.read(BLOCK)
@@ -375,8 +375,8 @@ def readable(path: Path, encoding: str | None = None) -> Readable:
     carried over as they are, so the careful reader reports the row holding the first of them.
     """
     codec = codecs.lookup(encoding or "utf-8").name
-    cr_only = _cr_only(path)
-    if codec == "utf-8" and not cr_only:
+    bare_cr = cr_only(path)
+    if codec == "utf-8" and not bare_cr:
         return Readable(path, "utf-8")
     folder = tempfile.TemporaryDirectory(prefix="vm-text-")
     copy = Path(folder.name) / path.name
@@ -388,10 +388,37 @@ def readable(path: Path, encoding: str | None = None) -> Readable:
             ((c, False) for c in iter(lambda: source.read(BLOCK), b"")), [(b"", True)]
         ):
             text = decoder.decode(chunk, final)
-            if cr_only:
+            if bare_cr:
                 text = text.replace("\r", "\n")
             target.write(text.encode("utf-8", "surrogateescape"))
     return Readable(copy, codec, folder)
+
+
+# --------------------------------------------------------------------------------------------------
+# What a starter configuration offers (connectors.starter)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A column of an export that may answer a Value Code, or say who answered."""
+
+    name: str  # how the connector's options name it
+    text: str  # what respondents were asked (the question text, where the export has it)
+    positions: tuple[int, ...]  # 1-based columns; several: a block of choices read as one answer
+    #: a block's columns one by one (a matrix is a block whose columns are questions of their own)
+    parts: tuple[Candidate, ...] = ()
+    label: str = ""  # the column's own label under its question (a choice, a matrix row)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """An export's candidate columns and where its data records start (to sample them)."""
+
+    text: Readable
+    header: Header
+    width: int
+    columns: list[Candidate]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 
 from connectors.common import (
     LANDING_FIELDS,
+    Candidate,
+    Candidates,
     Header,
     NotUtf8Error,
     Readable,
@@ -118,6 +120,25 @@ class Export:
 
     def columns(self) -> list[Field]:
         return sorted((f for f in self.fields if len(f.positions) == 1), key=lambda f: f.position)
+
+
+def candidates(export: Export) -> Candidates:
+    """The fields a starter configuration offers: every one but metadata; a block once, with its columns."""
+    singles = {f.position: f for f in export.columns()}
+    in_block = {p for f in export.fields if len(f.positions) > 1 for p in f.positions}
+
+    def one(f: Field) -> Candidate:
+        return Candidate(f.key, f.question or f.key, f.positions, label=f.label)
+
+    found = [
+        Candidate(f.key, f.question, f.positions, tuple(one(singles[p]) for p in f.positions))
+        if len(f.positions) > 1
+        else one(f)
+        for f in export.fields
+        if not f.metadata and (len(f.positions) > 1 or f.position not in in_block)
+    ]
+    found.sort(key=lambda c: c.positions[0])
+    return Candidates(export.text, export.header, export.width, found)
 
 
 def find_field(fields: Sequence[Field], name: str, file: str, option: str) -> Field:

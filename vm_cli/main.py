@@ -339,6 +339,67 @@ def connectors_command() -> None:
         click.echo(f"skipped plugin {name}: {problem}", err=True)
 
 
+@main.group()
+def sources() -> None:
+    """Try a relationship's sources, or find the connector for a file, before a run."""
+
+
+@sources.command("sniff")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sources_sniff(file: Path) -> None:
+    """Say which connector reads FILE and print a starter `sources:` entry for relationship.yaml.
+
+    Exit 1, with one line saying why, when no built-in connector reads it.
+    """
+    from connectors.starter import sniff
+    from vm_core.errors import VmError
+
+    try:
+        starter = sniff(file, str(file))
+    except VmError as exc:
+        _fail(exc)
+    click.echo(f"{file.name}: read by {starter.connector}", err=True)
+    click.echo(starter.yaml(), nl=False)
+
+
+@sources.command("check")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cycle", "cycles", type=int, multiple=True, help="Cycle number (repeatable; default: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sources_check(config: Path, cycles: tuple[int, ...], fmt: str) -> None:
+    """Read every source of CONFIG as `vm run` would, writing nothing; exit 1 if any cannot be read.
+
+    Per source: files, rows read and dropped, answers per Value Code, answers it would quarantine
+    (by reason and column), respondents without a party or perspective, or the one-line error.
+    """
+    import json
+    from dataclasses import asdict
+
+    from vm_core.config import load_config
+    from vm_core.errors import VmError
+    from vm_core.run.check import check_lines, check_relationship
+    from vm_core.settings import Settings
+
+    try:
+        relationship = load_config(config)
+        results = check_relationship(
+            Settings.from_env(), relationship, list(cycles) or None, lambda line: click.echo(line, err=True)
+        )
+    except VmError as exc:
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        for result in results:
+            for line in check_lines(result):
+                click.echo(line)
+    failed = [r for r in results if r.error]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(results)} sources cannot be read")
+    if not results:
+        click.echo("no sources configured", err=True)
+
+
 @main.command()
 def migrate() -> None:
     """Create the store, or bring its schema to this version of vm (the app never does)."""

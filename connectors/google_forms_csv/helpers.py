@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.common import fit_row, read_header, readable, recognised_as
+from connectors.common import Candidates, fit_row, read_header, readable, recognised_as
 from connectors.google_forms_csv import settings
 from connectors.options import parse_column_options
-from connectors.wide import BLANK_KEY_PREFIX, Export, Field, Format, layout, unique_keys
+from connectors.wide import BLANK_KEY_PREFIX, Export, Field, Format, candidates, layout, unique_keys
 from connectors.wide import deliver as deliver_wide
 from vm_core.errors import SourceError
 from vm_core.ingest.connector import ConnectorContext, Delivery, SourceSpec
@@ -66,6 +66,11 @@ def read_export(path: Path) -> Export:
         for i, (key, name) in enumerate(zip(keys, names, strict=True))
     ]
     return Export(path, text, header, len(header.records[0]), fields)
+
+
+def starter_candidates(path: Path) -> Candidates:
+    """The columns a starter configuration offers."""
+    return candidates(read_export(path))
 
 
 def deliver(source: SourceSpec, ctx: ConnectorContext) -> Delivery:

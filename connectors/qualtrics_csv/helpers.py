@@ -19,7 +19,10 @@ import pyarrow.compute as pc
 
 from connectors.common import (
     LANDING_FIELDS,
+    Candidate,
+    Candidates,
     Header,
+    Readable,
     all_blank,
     blank_to_null,
     check_unique_ids,
@@ -376,6 +379,31 @@ def read_columns(path: Path) -> tuple[Header, list[Column], int]:
         import_ids = [_import_id(c, file, t) for c, t in zip(rest[0], tags, strict=True)]
     raw_width = max(len(r) for r in rows)
     return header, make_columns(tags, labels, import_ids, legacy), raw_width
+
+
+def starter_candidates(path: Path) -> Candidates:
+    """The columns a starter configuration offers: all but Qualtrics' own (metadata, Text iQ).
+
+    Each is named by its export tag (``Q16``), or by its column key where the tag is repeated.
+    """
+    header, columns, width = read_columns(path)
+    tags = Counter(c.export_tag.strip() for c in columns)
+    found = [
+        Candidate(
+            c.export_tag.strip() if tags[c.export_tag.strip()] == 1 and c.export_tag.strip() else c.key,
+            c.label.strip() or c.display,
+            (c.position,),
+        )
+        for c in columns
+        if c.field is None and not _system(c)
+    ]
+    return Candidates(Readable(path, "utf-8"), header, width, found)
+
+
+def _system(column: Column) -> bool:
+    if column.import_id:
+        return column.import_id in settings.SYSTEM_IMPORT_IDS or settings.TEXT_IQ_MARK in column.import_id
+    return column.export_tag.strip() in settings.SYSTEM_TAGS
 
 
 #: provenance and status columns of the landed responses table, before the landed cells

@@ -96,6 +96,15 @@ TEST_STATUSES = frozenset({"survey test", "2"})
 PREVIEW_CHANNEL = "preview"
 TEST_CHANNEL = "test"
 
+#: ImportIds of the columns Qualtrics adds to every export besides the questions (never a question)
+SYSTEM_IMPORT_IDS = frozenset(
+    {"startDate", "endDate", "progress", "duration", "userLanguage", "SolutionRevision", "Q_RecaptchaScore"}
+)
+#: export tags of the same columns in an export without ImportIds
+SYSTEM_TAGS = frozenset({"StartDate", "EndDate", "Progress", "Duration (in seconds)", "UserLanguage"})
+#: an ImportId Text iQ gives a column it derives from a text answer (``QID2_TEXT_<hash>Topics``)
+TEXT_IQ_MARK = "_TEXT_"
+
 #: suffix joining an ImportId and its choiceId into a column key (``QID36#1``)
 CHOICE_SEPARATOR = "#"
 #: suffix making a repeated column key unique (``Q5~2`` for the second ``Q5``)

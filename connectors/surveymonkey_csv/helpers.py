@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from connectors.common import NotUtf8Error, fit_row, read_header, readable, recognised_as
+from connectors.common import Candidates, NotUtf8Error, cr_only, fit_row, read_header, readable, recognised_as
 from connectors.options import ColumnOptions, parse_column_options
 from connectors.surveymonkey_csv import settings
 from connectors.wide import (
@@ -22,6 +22,7 @@ from connectors.wide import (
     Export,
     Field,
     Format,
+    candidates,
     layout,
     unique_keys,
 )
@@ -143,6 +144,17 @@ def read_export(path: Path, encoding: str | None) -> Export:
     if labels[respondent].strip():
         raise SourceError(file, "row 2 must be blank under Respondent ID (the second header row)", 2)
     return Export(path, text, header, width, read_fields(questions, labels))
+
+
+def starter_candidates(path: Path) -> Candidates:
+    """The columns a starter configuration offers; a file that is not UTF-8 is read as an old
+    export most likely is (mac_roman with CR-only records, else cp1252; latin-1 reads any byte)."""
+    for encoding in (None, "mac_roman" if cr_only(path) else "cp1252", "latin-1"):
+        try:
+            return candidates(read_export(path, encoding))
+        except NotUtf8Error:
+            continue
+    raise AssertionError("latin-1 decodes every byte")
 
 
 def parse_options(source: SourceSpec, ctx: ConnectorContext) -> ColumnOptions:

@@ -186,6 +186,7 @@ class Modelled:
     unmapped_roles: Counter[tuple[str, str]]
     quarantined: pa.Table  # QUARANTINE_COLUMNS
     reasons: Counter[str]  # reason -> answers set aside
+    without_party: int = 0  # respondents whose organisation gives no party (every answer set aside)
 
 
 @dataclass
@@ -197,6 +198,7 @@ class _Tally:
     quarantined: list[pa.Table] = field(default_factory=list)
     keys: list[pa.Array] = field(default_factory=list)  # respondents with an evaluation
     unmapped: list[pa.Table] = field(default_factory=list)  # their (party, role, key) without perspective
+    no_party: list[pa.Array] = field(default_factory=list)  # respondents without a party
 
 
 def _duplicate_losers(
@@ -308,6 +310,9 @@ def _count(
         has[answers.row[good]] = True
     rows = pa.array(np.flatnonzero(has))
     tally.keys.append(who.key.take(rows))
+    no_party = np.flatnonzero(np.array(distinct.party, np.int32)[who.group] < 0)
+    if len(no_party):
+        tally.no_party.append(who.key.take(pa.array(no_party)))
     perspective = np.array(distinct.perspective, np.int32)[who.group]
     unmapped = np.flatnonzero(has & (perspective < 0))
     if len(unmapped):
@@ -365,12 +370,17 @@ def model(
         if reasons and not tally.evaluations:
             raise AllSetAside(reasons)
     people, unmapped = _summary(tally)
-    return Modelled(tally.evaluations, people, unmapped, _quarantine_table(tally.quarantined), reasons)
+    quarantined = _quarantine_table(tally.quarantined)
+    return Modelled(tally.evaluations, people, unmapped, quarantined, reasons, _distinct(tally.no_party))
+
+
+def _distinct(keys: list[pa.Array]) -> int:
+    column = pa.chunked_array(keys, pa.string())
+    return int(pc.count_distinct(column).as_py()) if len(column) else 0
 
 
 def _summary(tally: _Tally) -> tuple[int, Counter[tuple[str, str]]]:
-    keys = pa.chunked_array(tally.keys, pa.string())
-    people = int(pc.count_distinct(keys).as_py()) if len(keys) else 0
+    people = _distinct(tally.keys)
     roles: Counter[tuple[str, str]] = Counter()
     if tally.unmapped:
         table = pa.concat_tables(tally.unmapped)

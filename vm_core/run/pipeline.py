@@ -211,6 +211,32 @@ def model_fingerprint(
     return _fingerprint(rules.to_json(), dict(config.levels), cycle.library_version_id, value_codes, texts)
 
 
+def connector_context(
+    config: RelationshipConfig, cycle_number: int, source: SourceSpec, codes: list[str], secret: bytes
+) -> ConnectorContext:
+    """What a connector reading ``source`` is given (its report starts empty)."""
+    return ConnectorContext(
+        relationship_key=config.key,
+        cycle=cycle_number,
+        secret=secret,
+        value_codes=codes,
+        keep_columns=frozenset(source.options.get("keep_columns", ()) or ()),
+    )
+
+
+def source_mapping(
+    config: RelationshipConfig, rules: MappingRules, cycle_number: int, codes: list[str], texts: Any
+) -> Mapping:
+    """How a source's answers are modelled: the cycle's Value Codes and level texts, the mapping rules."""
+    return Mapping(
+        cycle=cycle_number,
+        value_codes=codes,
+        levels=LevelParser(config.levels, texts),
+        parties=rules.parties,
+        perspectives=rules.perspectives,
+    )
+
+
 def run_source(
     settings: Settings,
     config: RelationshipConfig,
@@ -238,13 +264,7 @@ def run_source(
         landed: dict[str, list[str]] = {}
         for path, table in _landed_files(session, cycle.id, source.key):
             landed.setdefault(table.removeprefix("landed_"), []).append(path)
-    ctx = ConnectorContext(
-        relationship_key=config.key,
-        cycle=cycle_number,
-        secret=settings.secret(),
-        value_codes=codes,
-        keep_columns=frozenset(source.options.get("keep_columns", ()) or ()),
-    )
+    ctx = connector_context(config, cycle_number, source, codes, settings.secret())
     rules = MappingRules.of(config, previous.mapping if previous is not None else None)
     mapping_fp = model_fingerprint(config, rules, cycle, codes, texts)
     try:
@@ -256,13 +276,7 @@ def run_source(
             raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
         delivered = previous.sha256  # the file is gone since it landed: its landed rows stand for it
     result.sha256 = delivered
-    mapping = Mapping(
-        cycle=cycle_number,
-        value_codes=codes,
-        levels=LevelParser(config.levels, texts),
-        parties=rules.parties,
-        perspectives=rules.perspectives,
-    )
+    mapping = source_mapping(config, rules, cycle_number, codes, texts)
     partition = Partition(config.key, cycle_number, source.key)
     load_id = new_load_id()
     same_delivery = previous is not None and previous.sha256 == delivered and not force

@@ -709,13 +709,27 @@ def level_texts(session: Session, library_version_id: int) -> dict[str, dict[str
 
     Keys are :func:`normalise_text` forms; normalise an answer the same way before looking it up.
     """
-    result: dict[str, dict[str, int]] = {}
     rows = session.execute(
         select(ValueCode.identifier, ValueCodeLevel.level, ValueCodeLevel.label, ValueCodeLevel.statement)
         .join(ValueCodeLevel, ValueCodeLevel.value_code_id == ValueCode.id)
         .where(ValueCode.library_version_id == library_version_id)
         .order_by(ValueCode.position, ValueCodeLevel.level)
     ).all()
+    return _level_texts(rows)
+
+
+def parsed_level_texts(parsed: ParsedLibrary) -> dict[str, dict[str, int]]:
+    """:func:`level_texts` of a library read from its file (nothing stored)."""
+    return _level_texts(
+        (code.identifier, level, label, statement)
+        for code in parsed.value_codes
+        for level, statement, label in zip(LEVELS, code.statements, code.labels, strict=True)
+    )
+
+
+def _level_texts(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, int]]:
+    """(identifier, level, label, statement) rows, Value Codes in library order → the lookup."""
+    result: dict[str, dict[str, int]] = {}
     for identifier, level, label, statement in rows:
         texts = result.setdefault(identifier, {})
         texts.setdefault(normalise_text(statement), level)
@@ -738,6 +752,7 @@ __all__ = [
     "load_library_version",
     "normalise_text",
     "parse_library",
+    "parsed_level_texts",
     "short_name_history",
     "update_short_names",
 ]

@@ -49,11 +49,17 @@ def ensure_library(session: Session, config: RelationshipConfig, version: str) -
         )
     found = library_store.find_library_version(session, lib.key, version)
     if found is None:
-        raise ConfigError(
-            f"{config.path.name}: library {lib.key!r} version {version!r} is not in the store; "
-            f"import it with `vm library import FILE --key {lib.key} --version {version}`"
-        )
+        raise library_not_stored(config, version)
     return found
+
+
+def library_not_stored(config: RelationshipConfig, version: str) -> ConfigError:
+    """The error for a cycle's library version that neither the configured file nor the store holds."""
+    key = config.library.key
+    return ConfigError(
+        f"{config.path.name}: library {key!r} version {version!r} is not in the store; "
+        f"import it with `vm library import FILE --key {key} --version {version}`"
+    )
 
 
 _Keyed = TypeVar("_Keyed", Party, Perspective)
