@@ -19,20 +19,20 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from tests.conftest import REPO
-from tests.factories import build_demo
+from tests.conftest import REPO, Store
+from tests.factories import add_respondents, build_demo, counts, current_lake, seed_world
 from vm_cli.main import main
 from vm_core.actions.importing import import_actions
 from vm_core.read import audit_outputs
 from vm_core.read.action_effects import read_action_effects
 from vm_core.read.audit import AuditReport, audit_anonymity
 from vm_core.read.cells import Side, cycle_cells
-from vm_core.read.comments import GroupComments, read_comments, written_comments
+from vm_core.read.comments import GroupComments, format_comments, read_comments, written_comments
 from vm_core.read.engagement import read_engagement, responding_people
 from vm_core.read.findings import CitedCell
 from vm_core.read.rollup import read_rollup
 from vm_core.run import pipeline
-from vm_core.scoring import relationship_table
+from vm_core.scoring import relationship_table, score_cycle
 from vm_core.scoring.anonymity import ALL, Group
 from vm_core.settings import Settings
 from vm_core.store.db import transaction
@@ -422,3 +422,51 @@ def test_vm_audit_anonymity_covers_every_output(demo: Settings, monkeypatch: pyt
             "output": "engagement",
         }
     ]
+
+
+# ---------------------------------------------------------------- comments of a held cycle
+
+
+@pytest.mark.store
+def test_a_late_comment_is_not_shown_while_its_cycle_is_held(store: Store) -> None:
+    """Differencing the comment lists before and after a late delivery must not single out the late comment."""
+    late = "the late respondent's comment"
+    with store.sessions() as s, s.begin():
+        world = seed_world(s, parties=("c", "s"), perspectives=(), sections={"S": ("VC1",)})
+        for party in ("c", "s"):
+            texts = [f"{party} says {i}" for i in range(12)]
+            add_respondents(
+                s, world, party=party, perspective=None, levels={"VC1": [3] * 12}, comments={"VC1": texts}
+            )
+        score_cycle(s, world.cycle.id, counts(s, world.cycle))
+        before = read_comments(s, current_lake(), "acme-bolt", 1)
+        assert {g.group.key: len(g.comments) for g in before.topics[0].groups} == {
+            "all": 24,
+            "c": 12,
+            "s": 12,
+        }
+
+        add_respondents(s, world, party="c", perspective=None, levels={"VC1": [5]}, comments={"VC1": [late]})
+        assert score_cycle(s, world.cycle.id, counts(s, world.cycle)).held is not None
+        held = read_comments(s, current_lake(), "acme-bolt", 1)
+        report = audit_anonymity(s, current_lake())
+        s.flush()
+
+        # the attack: every comment shown now that was not shown before — there is none
+        shown_before = {text for g in before.topics[0].groups for text in g.comments}
+        shown_now = {text for t in held.topics for g in t.groups for text in g.comments}
+        assert shown_now - shown_before == set()
+        assert held.held
+        assert {g.hidden for t in held.topics for g in t.groups} == {"held"}
+        for fmt in ("table", "csv", "json"):
+            assert late not in format_comments(held, fmt)
+        assert "held back with this cycle's newer data" in format_comments(held, "table")
+        assert report.ok, report.problems
+
+        # published by an administrator: the comment is shown with the scores it belongs to
+        assert score_cycle(s, world.cycle.id, counts(s, world.cycle), publish_held=True).held is None
+        after = read_comments(s, current_lake(), "acme-bolt", 1)
+        listed = {g.group.key: g.comments for g in after.topics[0].groups}
+        assert late in listed["all"]
+        assert late in listed["c"]
+        assert audit_anonymity(s, current_lake()).ok
