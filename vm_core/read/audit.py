@@ -21,7 +21,8 @@ action effects (:mod:`vm_core.read.audit_comparisons`), engagement and comments
 (:mod:`vm_core.read.audit_people`). A finding names its output: ``leak: demo cycle 2 engagement: …``.
 
 ``vm audit anonymity`` prints one line per finding and exits 1 on any; every run
-(the Prefect flow and ``vm run --no-prefect``) ends with it and fails on a finding.
+(the Prefect flow and ``vm run --no-prefect``) ends with the audit of the scores and fails on a
+finding (the derived outputs cost about ten times as much: docs/anonymity.md).
 """
 
 from __future__ import annotations
@@ -136,13 +137,11 @@ def audit_anonymity(
     relationship_key: str | None = None,
     cycle_number: int | None = None,
     *,
-    scores: bool = True,
     derived: bool = True,
 ) -> AuditReport:
     """Audit the published outputs of the matching cycles (None: all) — see the module docstring.
 
-    ``scores``: audit the published scores; ``derived``: the outputs derived from them (a run
-    whose scores are unchanged since their last clean audit audits only the derived ones).
+    ``derived``: also the outputs derived from the scores (a run audits the scores only).
     """
     frame = read_scores(session, relationship_key, cycle_number)
     report = AuditReport()
@@ -159,8 +158,7 @@ def audit_anonymity(
     audits: dict[str, DerivedAudit] = {}
     for (relationship_key_, number), published in frame.groupby(["relationship", "cycle"], sort=False):
         relationship, cycle = by_number[(str(relationship_key_), int(number))]
-        if scores:
-            _audit_cycle(session, lake, relationship, cycle, published, report)
+        _audit_cycle(session, lake, relationship, cycle, published, report)
         if derived:
             if relationship.key not in audits:
                 audits[relationship.key] = DerivedAudit(
