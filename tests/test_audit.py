@@ -115,7 +115,10 @@ def test_the_engine_leaves_nothing_for_the_audit_to_find(store: Store) -> None:
         _seed_two_one_person_partners(s)
         report = audit_anonymity(s, current_lake())
     assert report.ok, report.problems
-    assert report.lines() == ["no leak in 1 tables (cycles × Value Codes)"]
+    # the scores' one table, and the cycle's 7 derived outputs (gaps, changes, roll-ups, findings, …)
+    assert report.lines() == [
+        "no leak in 1 tables (cycles × Value Codes) and 7 derived outputs (cycles × outputs)"
+    ]
 
 
 @pytest.mark.store
@@ -162,7 +165,10 @@ def test_vm_audit_anonymity_exit_codes_and_json(vm_env: Store) -> None:
     runner = CliRunner()
     clean = runner.invoke(main, ["audit", "anonymity"])
     assert clean.exit_code == 0, clean.output
-    assert clean.output == "no leak in 1 tables (cycles × Value Codes)\n"
+    assert (
+        clean.output
+        == "no leak in 1 tables (cycles × Value Codes) and 7 derived outputs (cycles × outputs)\n"
+    )
 
     with vm_env.sessions() as s, s.begin():
         vc1 = s.scalar(select(ValueCode.id))

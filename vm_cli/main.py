@@ -607,11 +607,13 @@ def audit() -> None:
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
-    """Try to work out small groups from the published scores; exit 1 naming any leak.
+    """Try to work out small groups from every published output; exit 1 naming any leak.
 
     For every cycle × Value Code: no union of hidden groups smaller than the minimum may be
     derivable from the shown groups, every shown number must match the evaluations, and a
-    hidden group must show no number at all.
+    hidden group must show no number at all. Then every output derived from the scores (gaps,
+    changes, roll-ups, findings, action effects, engagement, comments) must rest on shown cells
+    only, with numbers recomputed from them, and pass the same attacks (a run audits the scores).
     """
     from vm_core.read.audit import audit_anonymity as run_audit
     from vm_core.read.audit import format_report

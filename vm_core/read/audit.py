@@ -14,8 +14,15 @@ and checks three things against the truth recomputed from ``evaluation``:
   ``published_tally``);
 * **exposed** — a hidden group publishes no number at all.
 
+Then, per cycle, every output derived from what is published, each read through its own reader
+exactly as the CLI and the app show it, and checked against the published scores and the truth
+independently of how it was built: gaps and changes, Things That Matter roll-ups, findings and
+action effects (:mod:`vm_core.read.audit_comparisons`), engagement and comments
+(:mod:`vm_core.read.audit_people`). A finding names its output: ``leak: demo cycle 2 engagement: …``.
+
 ``vm audit anonymity`` prints one line per finding and exits 1 on any; every run
-(the Prefect flow and ``vm run --no-prefect``) ends with it and fails on a finding.
+(the Prefect flow and ``vm run --no-prefect``) ends with the audit of the scores and fails on a
+finding (the derived outputs cost about ten times as much: docs/anonymity.md).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -32,6 +39,8 @@ from sqlalchemy.orm import Session
 from vm_core.errors import VmError
 from vm_core.lake.evidence import cycle_counts
 from vm_core.lake.storage import Lake
+from vm_core.read.audit_outputs import DerivedAudit
+from vm_core.read.audit_published import Kind, Published
 from vm_core.read.scores import MASKED_COLUMNS, narrow_to, read_scores
 from vm_core.scoring import (
     atom_tallies,
@@ -43,7 +52,6 @@ from vm_core.scoring import (
 from vm_core.scoring.anonymity import CATEGORIES, Group, find_leak, level_count
 from vm_core.store.models import LEVELS, Cycle, Relationship, ValueCode
 
-Kind = Literal["leak", "mismatch", "exposed"]
 FORMATS = ("table", "json")
 
 #: The published count columns and the tally category each one is.
@@ -59,17 +67,27 @@ class AnonymityLeak(VmError):
         super().__init__(f"anonymity audit failed: {problems[0]}{more}")
 
 
+#: The published outputs the audit checks: the scores, then those derived from them (in this order).
+OUTPUTS = ("scores", "gaps", "changes", "rollup", "findings", "effects", "engagement", "comments")
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: Kind
     relationship: str
     cycle: int
-    value_code: str
+    value_code: str  # "" when the finding is about no one Value Code
     detail: str
+    output: str = "scores"  # one of OUTPUTS
 
     @property
     def line(self) -> str:
-        return f"{self.kind}: {self.relationship} cycle {self.cycle} {self.value_code}: {self.detail}"
+        where = (
+            self.value_code
+            if self.output == "scores"
+            else " ".join(filter(None, (self.output, self.value_code)))
+        )
+        return f"{self.kind}: {self.relationship} cycle {self.cycle} {where}: {self.detail}"
 
 
 @dataclass
@@ -78,6 +96,7 @@ class AuditReport:
 
     tables: int = 0  # cycles × Value Codes checked
     findings: list[Finding] = field(default_factory=list)
+    outputs: int = 0  # cycles × derived outputs checked (gaps, changes, roll-ups, findings, …)
 
     @property
     def ok(self) -> bool:
@@ -89,26 +108,41 @@ class AuditReport:
 
     def lines(self) -> list[str]:
         if self.ok:
-            return [all_clear(self.tables)]
-        return [
-            *self.problems,
-            f"{len(self.findings)} finding(s) in {self.tables} tables (cycles × Value Codes)",
-        ]
+            return [all_clear(self.tables, self.outputs)]
+        return [*self.problems, f"{len(self.findings)} finding(s) in {_checked(self.tables, self.outputs)}"]
 
     def to_json(self) -> str:
-        payload = {"tables": self.tables, "ok": self.ok, "findings": [asdict(f) for f in self.findings]}
+        payload = {
+            "tables": self.tables,
+            "outputs": self.outputs,
+            "ok": self.ok,
+            "findings": [asdict(f) for f in self.findings],
+        }
         return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
-def all_clear(tables: int) -> str:
+def all_clear(tables: int, outputs: int = 0) -> str:
     """The line every audit that found nothing ends with."""
-    return f"no leak in {tables} tables (cycles × Value Codes)"
+    return f"no leak in {_checked(tables, outputs)}"
+
+
+def _checked(tables: int, outputs: int) -> str:
+    derived = f" and {outputs} derived outputs (cycles × outputs)" if outputs else ""
+    return f"{tables} tables (cycles × Value Codes){derived}"
 
 
 def audit_anonymity(
-    session: Session, lake: Lake, relationship_key: str | None = None, cycle_number: int | None = None
+    session: Session,
+    lake: Lake,
+    relationship_key: str | None = None,
+    cycle_number: int | None = None,
+    *,
+    derived: bool = True,
 ) -> AuditReport:
-    """Audit the published scores of the matching cycles (None: all) — see the module docstring."""
+    """Audit the published outputs of the matching cycles (None: all) — see the module docstring.
+
+    ``derived``: also the outputs derived from the scores (a run audits the scores only).
+    """
     frame = read_scores(session, relationship_key, cycle_number)
     report = AuditReport()
     if frame.empty:
@@ -121,9 +155,27 @@ def audit_anonymity(
         )
     ).all()
     by_number = {(r.key, c.number): (r, c) for r, c in cycles}
+    audits: dict[str, DerivedAudit] = {}
     for (relationship_key_, number), published in frame.groupby(["relationship", "cycle"], sort=False):
         relationship, cycle = by_number[(str(relationship_key_), int(number))]
         _audit_cycle(session, lake, relationship, cycle, published, report)
+        if derived:
+            if relationship.key not in audits:
+                audits[relationship.key] = DerivedAudit(
+                    session, lake, relationship, Published(session, relationship.key)
+                )
+            audits[relationship.key].published.add(cycle.number, published)
+    for audit in audits.values():
+        for cycle in sorted(
+            (c for r, c in cycles if r.key == audit.relationship.key), key=lambda c: c.number
+        ):
+            if cycle.number in audit.published.cycles:
+                checked, problems = audit.cycle(cycle)
+                report.outputs += checked
+                report.findings += [
+                    Finding(p.kind, audit.relationship.key, cycle.number, p.value_code, p.detail, output)
+                    for output, p in problems
+                ]
     return report
 
 

@@ -13,7 +13,12 @@ covers (candidate new Things That Matter), and then per *topic* (a Value Code, o
   (:func:`vm_core.ingest.scrub.scrub_array`), whatever the lake holds (defence in depth);
 * **no order to go by** — comments come in a deterministic shuffle (sorted by a hash of the topic and
   the text), never in file order, and carry no respondent key, file or row;
-* **themes** — TF-IDF keywords (:mod:`vm_core.read.themes`) of the comments shown in at least one group.
+* **themes** — TF-IDF keywords (:mod:`vm_core.read.themes`) of the comments shown in at least one group;
+* **held with the scores** — while the cycle's newer data is held back from its scores
+  (``Cycle.held_note``) no comment is read at all: the store does not record which lake files the
+  published scores came from (and a replaced load's files are swept), so the comments as published
+  cannot be told apart from the late ones, and a list that changed at once would single out whoever
+  arrived late. Every group is then hidden as ``held``, and nothing is shown until the cycle publishes.
 
 A topic nobody commented on is not listed (unless asked for by name). Nothing here writes.
 """
@@ -42,7 +47,7 @@ from vm_core.lake.storage import Lake, connect
 from vm_core.read.comment_release import release
 from vm_core.read.themes import Keyword, keywords
 from vm_core.scoring import effective_min_group_size, relationship_table
-from vm_core.scoring.anonymity import Atom, Group, HeatmapTable, Suppression
+from vm_core.scoring.anonymity import Atom, Group, HeatmapTable
 from vm_core.store.models import (
     COMMENT_MIN_GROUP_SIZE_DEFAULT,
     Cycle,
@@ -54,6 +59,8 @@ from vm_core.store.models import (
 
 FORMATS = ("table", "csv", "json")
 TopicKind = Literal["value_code", "uncovered"]
+#: Why a group's comments are not shown: the release rule's reasons, or the cycle's held-back data.
+CommentSuppression = Literal["below_minimum", "complementary", "held"]
 
 
 class CommentsError(VmError):
@@ -71,7 +78,7 @@ def comment_minimum(relationship: Relationship) -> int:
 @dataclass(frozen=True)
 class GroupComments:
     group: Group
-    hidden: Suppression | None  # None: shown
+    hidden: CommentSuppression | None  # None: shown
     comments: tuple[str, ...]  # empty when hidden
 
 
@@ -93,6 +100,7 @@ class CycleComments:
     cycle: int
     minimum: int  # commenters a group needs (comment_minimum)
     topics: tuple[Topic, ...]
+    held: bool = False  # the cycle's newer data is held back: every group is hidden (module docstring)
 
 
 def read_comments(
@@ -122,8 +130,16 @@ def read_comments(
 
     table = relationship_table(session, relationship.id, cycle.id).table
     minimum = comment_minimum(relationship)
+    if cycle.held_note:  # nothing is read: see the module docstring
+        held = tuple(
+            Topic(
+                "value_code", code, title, None, tuple(GroupComments(g, "held", ()) for g in table.groups), ()
+            )
+            for code, title in titles.items()
+        )
+        return CycleComments(relationship.key, cycle.number, minimum, held, held=True)
     salt = f"{relationship.key}\0{cycle.number}"
-    by_code, free_text = _read_lake(session, lake, cycle.id, table, list(titles), value_code is None)
+    by_code, free_text = written_comments(session, lake, cycle.id, table, list(titles), value_code is None)
     topics = [
         _topic(table, minimum, salt, "value_code", code, title, None, by_code.get(code, {}))
         for code, title in titles.items()
@@ -154,7 +170,7 @@ def _missing(session: Session, relationship_key: str, cycle_number: int) -> str:
 Written = dict[Atom, list[str]]
 
 
-def _read_lake(
+def written_comments(
     session: Session,
     lake: Lake,
     cycle_id: int,
@@ -162,7 +178,10 @@ def _read_lake(
     value_codes: Sequence[str],
     with_free_text: bool,
 ) -> tuple[dict[str, Written], dict[tuple[str, str, str], Written]]:
-    """Masked comments per Value Code and atom, and per free-text column (source, column, label) and atom."""
+    """Masked comments per Value Code and atom, and per free-text column (source, column, label) and atom.
+
+    What was written, before any release rule: the anonymity audit's truth too.
+    """
     files = committed_files(session, cycle_id)
     if not files:
         return {}, {}
@@ -264,6 +283,7 @@ def shuffled(texts: Iterable[str], salt: str) -> tuple[str, ...]:
 _REASONS = {
     "below_minimum": "fewer than {minimum} commented",
     "complementary": "withheld: with the groups shown it would reveal a smaller group's comments",
+    "held": "held back with this cycle's newer data, until its scores publish it",
 }
 CSV_COLUMNS = (
     "relationship",
@@ -283,7 +303,7 @@ def format_comments(result: CycleComments, fmt: str = "table") -> str:
 
     * ``csv``: :data:`CSV_COLUMNS`, one row per shown comment of each group, and one row with the
       reason in ``suppression`` (and no comment) per hidden group; themes are in ``json`` and ``table``;
-    * ``json``: the relationship, cycle, ``comment_min_group_size`` and per topic its themes (term,
+    * ``json``: the relationship, cycle, ``comment_min_group_size``, ``held`` and per topic its themes (term,
       weight, ``in_comments``: comments holding it) and groups (``hidden``: null or the reason; ``comments``);
     * ``table``: per topic its themes, each shown group's comments, and which groups are not shown and why.
     """
@@ -316,6 +336,7 @@ def _json(result: CycleComments) -> str:
         "relationship": result.relationship,
         "cycle": result.cycle,
         "comment_min_group_size": result.minimum,
+        "held": result.held,
         "topics": [
             {
                 "kind": topic.kind,

@@ -47,7 +47,7 @@ from vm_core.lake.evidence import respondent_counts
 from vm_core.lake.storage import Lake
 from vm_core.read.cells import earlier_cycles, find_cycle, find_relationship
 from vm_core.read.reader import EVERYTHING, Scope
-from vm_core.scoring import effective_min_group_size, relationship_table
+from vm_core.scoring import RelationshipTable, effective_min_group_size, relationship_table
 from vm_core.scoring.anonymity import CATEGORIES, Atom, Group, HeatmapTable, suppress
 from vm_core.store.models import Cycle, InvitedCount, Party, Perspective, Relationship
 
@@ -106,17 +106,11 @@ def _cycle_rows(
     layout = relationship_table(session, relationship.id, cycle.id)
     table = layout.table
     invited = _Invited(table, _configured(session, cycle, layout.party_keys, layout.perspective_keys))
-    people: dict[Atom, int] = {}
-    for (party, perspective), count in respondent_counts(session, lake, cycle).items():
-        atom = layout.atom_of(party, perspective)
-        if atom is not None and (atom.perspective is not None or not invited.per_perspective(atom.party)):
-            people[atom] = people.get(atom, 0) + count  # outside the invited population: left out
-    # the engine counts "n" in the level slots: one respondent stands for one answer there
-    tallies = {atom: (count,) + (0,) * (len(CATEGORIES) - 1) for atom, count in people.items()}
+    people = _responding(session, lake, cycle, layout, invited)
     hidden: dict[Group, EngagementSuppression] = (
         dict.fromkeys(table.groups, "held")
         if cycle.held_note
-        else dict(suppress(table, tallies, effective_min_group_size(relationship)))
+        else dict(suppress(table, people_tallies(people), effective_min_group_size(relationship)))
     )
     rows = []
     for group in table.groups:
@@ -140,6 +134,35 @@ def _cycle_rows(
             )
         )
     return rows
+
+
+def responding_people(
+    session: Session, lake: Lake, relationship: Relationship, cycle: Cycle
+) -> dict[Atom, int]:
+    """The people engagement counts as responded, per atom: the cycle's respondents in the invited population.
+
+    A party whose invited total is the sum of its perspectives' counts leaves out its respondents
+    whose role maps to no perspective (module docstring). The anonymity audit reads the truth here.
+    """
+    layout = relationship_table(session, relationship.id, cycle.id)
+    invited = _Invited(layout.table, _configured(session, cycle, layout.party_keys, layout.perspective_keys))
+    return _responding(session, lake, cycle, layout, invited)
+
+
+def people_tallies(people: Mapping[Atom, int]) -> dict[Atom, tuple[int, ...]]:
+    """Respondent counts as the engine's tallies: one respondent stands for one answer in the level slots."""
+    return {atom: (count,) + (0,) * (len(CATEGORIES) - 1) for atom, count in people.items()}
+
+
+def _responding(
+    session: Session, lake: Lake, cycle: Cycle, layout: RelationshipTable, invited: _Invited
+) -> dict[Atom, int]:
+    people: dict[Atom, int] = {}
+    for (party, perspective), count in respondent_counts(session, lake, cycle).items():
+        atom = layout.atom_of(party, perspective)
+        if atom is not None and (atom.perspective is not None or not invited.per_perspective(atom.party)):
+            people[atom] = people.get(atom, 0) + count  # outside the invited population: left out
+    return people
 
 
 def _configured(

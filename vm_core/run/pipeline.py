@@ -548,7 +548,9 @@ def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[in
     (:func:`audited_state`) is not audited again: the audit is a function of them, and any change
     to a published row — by vm or by anyone else — makes the next run audit it. Raises
     :class:`~vm_core.read.audit.AnonymityLeak` (one line) when any output could single someone out,
-    so the run fails.
+    so the run fails. A run audits the published scores; the outputs derived from them (gaps,
+    findings, engagement, comments, …) are audited by ``vm audit anonymity``: on the demo they
+    cost about ten times the scores' audit, which would make every run markedly slower.
     """
     from vm_core.read.audit import AnonymityLeak, audit_anonymity
 
@@ -562,7 +564,7 @@ def audit(settings: Settings, config: RelationshipConfig, cycle_numbers: list[in
             if seen is not None and cycle.audited_state == seen:
                 tables += len({row[0] for row in published[0]})
                 continue
-            report = audit_anonymity(session, settings.lake(), config.key, number)
+            report = audit_anonymity(session, settings.lake(), config.key, number, derived=False)
             problems += report.problems
             tables += report.tables
             cycle.audited_state = seen if not report.problems else None
