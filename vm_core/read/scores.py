@@ -13,7 +13,6 @@ minimum raised after scoring, cannot publish a small group.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVarTuple
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVarTuple
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
-from vm_core.read.output_formats import csv_text, unknown_format
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
 from vm_core.read.text_table import align_by_name, aligned
 from vm_core.scoring import (
     SCORE_COLUMNS,
@@ -237,7 +236,7 @@ def _json(df: list[dict[str, Any]]) -> str:
     records = _records(df, (*SCORE_COLUMNS, "agreement"))
     for record in records:
         record["suppressed"] = bool(record["suppressed"])
-    return json.dumps(records, ensure_ascii=False, indent=2)
+    return json_text(records)
 
 
 _TABLE_COLUMNS = (*SCORE_COLUMNS[1 : SCORE_COLUMNS.index("suppressed")], "agreement", "suppressed")
