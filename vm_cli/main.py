@@ -47,9 +47,9 @@ def _fail(exc: Exception) -> None:
 
 
 def _format_option(*formats: str) -> Any:
-    """``--format`` (``fmt``), one of ``formats`` (default: table, csv, json), the first the default.
+    """``--format`` (``fmt``): one of ``formats``, the first the default; none given: table, csv, json.
 
-    The names of ``vm_core.read.output_formats.FORMATS``, not imported: `vm --help` stays fast.
+    Those are ``vm_core.read.output_formats.FORMATS``, not imported here: `vm --help` stays fast.
     """
     choices = list(formats or ("table", "csv", "json"))
     return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True)
