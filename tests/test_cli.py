@@ -106,6 +106,26 @@ def test_run_then_scores_as_csv_json_and_table(vm_env: Store) -> None:
     assert "REL-OPENNESS" in table
 
 
+@pytest.mark.store
+def test_scores_print_without_the_data_frame_stack(vm_env: Store) -> None:
+    """`vm scores` reads, re-checks anonymity and prints through SQLAlchemy alone: importing pandas,
+    pyarrow, duckdb (or pluggy, Alembic, SciPy) would cost most of its start-up (bench/README.md)."""
+    ran = CliRunner().invoke(main, ["run", str(DEMO_CONFIG), "--cycle", "1", "--no-prefect"])
+    assert ran.exit_code == 0, ran.output
+    probe = (
+        "import sys; from vm_cli.main import main\n"
+        "try:\n"
+        "    main(['scores', '--relationship', 'northwind-contoso', '--cycle', '1'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('pandas', 'pyarrow', 'duckdb', 'pluggy', 'alembic', 'scipy', 'prefect', 'dlt')\n"
+        "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "REL-OPENNESS" in out.stdout
+    assert out.stderr.strip() == "[]"
+
+
 def test_scores_on_an_empty_store_says_what_to_do(vm_env: Store) -> None:
     out = CliRunner().invoke(main, ["scores"])
     assert out.exit_code != 0

@@ -553,7 +553,9 @@ def test_format_scores(store: Store) -> None:
     ]
     assert float(shown["mean"]) == 3.34375
 
-    data = json.loads(format_scores(df, "json"))
+    as_json = format_scores(df, "json")
+    assert as_json.endswith("]\n")  # a line end, as every --format json has: the shell prompt starts anew
+    data = json.loads(as_json)
     assert len(data) == 24
     assert set(data[0]) == {*SCORE_COLUMNS, "agreement"}
     j = {(d["value_code"], d["group"]): d for d in data}

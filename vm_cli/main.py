@@ -46,6 +46,15 @@ def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
 
 
+def _format_option(*formats: str) -> Any:
+    """``--format`` (``fmt``): one of ``formats``, the first the default; none given: table, csv, json.
+
+    Those are ``vm_core.read.output_formats.FORMATS``, not imported here: `vm --help` stays fast.
+    """
+    choices = list(formats or ("table", "csv", "json"))
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vm")
 def main() -> None:
@@ -211,11 +220,12 @@ def _shown(short_name: str | None) -> str:
 
 def _library_codes(parsed: ParsedLibrary) -> str:
     """One line per Value Code: identifier, short name (or "—"), section, in columns."""
+    from vm_core.read.text_table import aligned
+
     rows = [("identifier", "short name", "section")] + [
         (code.identifier, code.short_name or "—", code.section) for code in parsed.value_codes
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    return "\n".join(f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows)
+    return "\n".join(aligned(rows, "<<<"))
 
 
 @main.command()
@@ -416,9 +426,7 @@ def migrate() -> None:
 @main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Print Value Code scores per group. Hidden groups show no number, only why they are hidden."""
     from vm_core.read.reader import open_reader
@@ -441,9 +449,7 @@ def scores(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     "against perspective across and within the parties; change: against the previous and the first "
     "cycle (same Value Code version only). Default: all three.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 def gaps(relationship_key: str, cycle: int, kind: str | None, fmt: str) -> None:
     """Compare published cells, largest practical gap first: θ, its 95% CI, p, BH q and a verdict.
 
@@ -471,9 +477,7 @@ def gaps(relationship_key: str, cycle: int, kind: str | None, fmt: str) -> None:
 @main.command()
 @click.option("--relationship", "relationship_key", required=True, help="Relationship key.")
 @click.option("--cycle", type=int, required=True, help="Cycle number.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 @click.option("--limit", type=click.IntRange(min=1), help="Only the K highest-ranked findings.")
 def findings(relationship_key: str, cycle: int, fmt: str, limit: int | None) -> None:
     """The cycle's findings in sentences, ranked, each with its evidence and the cells it cites.
@@ -502,9 +506,7 @@ def findings(relationship_key: str, cycle: int, fmt: str, limit: int | None) -> 
 @main.command()
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 @click.option(
     "--reveal-values",
     is_flag=True,
@@ -531,9 +533,7 @@ def quarantine(relationship_key: str | None, cycle: int | None, fmt: str, reveal
 @click.option(
     "--value-code", help="Only this Value Code (identifier); free text no Value Code covers is left out."
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 def comments(relationship_key: str, cycle: int, value_code: str | None, fmt: str) -> None:
     """Print what respondents wrote, per Value Code and group, with its themes (TF-IDF keywords).
 
@@ -605,7 +605,7 @@ def audit() -> None:
 @audit.command("anonymity")
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Cycle number (default: all).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_format_option("table", "json")
 def audit_anonymity(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Try to work out small groups from every published output; exit 1 naming any leak.
 
@@ -881,9 +881,7 @@ def actions() -> None:
 
 @actions.command("list")
 @_filter_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 def actions_list(fmt: str, **filters: Any) -> None:
     """List actions by relationship and due date (undated last); csv and json have every column."""
     from vm_core.actions import format_actions
@@ -898,9 +896,7 @@ def actions_list(fmt: str, **filters: Any) -> None:
 @actions.command("effect")
 @click.option("--relationship", "relationship_key", help="Relationship key (default: all).")
 @click.option("--cycle", type=int, help="Only the actions this cycle raised.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@_format_option()
 def actions_effect(relationship_key: str | None, cycle: int | None, fmt: str) -> None:
     """Whether each action worked: improved, no detectable change, declined or not yet measurable.
 

@@ -17,7 +17,7 @@ Functions take a SQLAlchemy session; the caller owns the transaction.
 
 from vm_core.actions.choices import ActionChoices, action_choices
 from vm_core.actions.errors import ActionConflict, ActionError, ActionNotFound
-from vm_core.actions.export import FORMATS, format_actions, history_lines, write_actions
+from vm_core.actions.export import format_actions, history_lines, write_actions
 from vm_core.actions.fields import UNSET, ActionEdit, ActionFields
 from vm_core.actions.query import (
     ActionChangeView,
@@ -28,6 +28,7 @@ from vm_core.actions.query import (
     list_actions,
 )
 from vm_core.actions.write import create_action, update_action
+from vm_core.read.output_formats import FORMATS
 
 __all__ = [
     "FORMATS",

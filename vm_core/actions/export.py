@@ -10,16 +10,16 @@ a formula: share the workbook when in doubt.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from vm_core.actions.errors import ActionError
 from vm_core.actions.query import ActionChangeView, ActionView
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
+from vm_core.read.text_table import LEFT, RIGHT, aligned
 
 EXPORT_COLUMNS: Final = (
     "id",
@@ -65,7 +65,6 @@ _TABLE_HEADERS: Final = {
     "owner_party": "party",
     "owner_person": "owner",
 }
-FORMATS: Final = ("table", "csv", "json")
 LINK_SEPARATOR: Final = "; "
 TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 
@@ -120,16 +119,16 @@ def _json_value(value: Any) -> Any:
 
 
 def actions_csv(views: Sequence[ActionView]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([_text(record[c]) for c in EXPORT_COLUMNS] for record in records(views))
-    return out.getvalue()
+    return csv_text(EXPORT_COLUMNS, ([_text(record[c]) for c in EXPORT_COLUMNS] for record in records(views)))
 
 
 def actions_json(views: Sequence[ActionView]) -> str:
-    rows = [{c: _json_value(v) for c, v in record.items()} for record in records(views)]
-    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    return json_text([{c: _json_value(v) for c, v in record.items()} for record in records(views)])
+
+
+_TABLE_ALIGN: Final = "".join(
+    RIGHT if c in ("id", "version", "cycle", "percent_complete") else LEFT for c in TABLE_COLUMNS
+)
 
 
 def actions_table(views: Sequence[ActionView]) -> str:
@@ -138,25 +137,18 @@ def actions_table(views: Sequence[ActionView]) -> str:
         [("overdue" if record[c] else "") if c == "overdue" else _text(record[c]) for c in TABLE_COLUMNS]
         for record in records(views)
     ]
-    widths = [max(len(x) for x in column) for column in zip(header, *cells, strict=True)]
-    numeric = {"id", "version", "cycle", "percent_complete"}
-
-    def render(line: Sequence[str]) -> str:
-        parts = zip(TABLE_COLUMNS, line, widths, strict=True)
-        return "  ".join(v.rjust(w) if c in numeric else v.ljust(w) for c, v, w in parts).rstrip()
-
-    return "\n".join(render(line) for line in [header, *cells]) + "\n"
+    return "".join(line + "\n" for line in aligned([header, *cells], _TABLE_ALIGN))
 
 
 def format_actions(views: Sequence[ActionView], fmt: str = "table") -> str:
-    """``views`` as ``fmt``, one of :data:`FORMATS`."""
+    """``views`` as ``fmt``: ``table``, ``csv`` or ``json``."""
     if fmt == "csv":
         return actions_csv(views)
     if fmt == "json":
         return actions_json(views)
     if fmt == "table":
         return actions_table(views)
-    raise ActionError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ActionError(unknown_format(fmt))
 
 
 def write_actions(views: Sequence[ActionView], path: Path) -> None:

@@ -31,9 +31,6 @@ when c is the cycle before c'.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +41,11 @@ from sqlalchemy.orm import Session
 from vm_core.actions.query import ActionFilter, ActionView, list_actions
 from vm_core.read.cells import CycleCells, cycle_cells, find_relationship
 from vm_core.read.changes import change_pairs, comparable_value_codes
-from vm_core.read.gaps import FORMATS, Gap, Thresholds, compare_pairs
+from vm_core.read.gaps import Gap, Thresholds, compare_pairs
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
 from vm_core.read.reader import EVERYTHING, Scope
 from vm_core.read.rollup import things_that_matter
+from vm_core.read.text_table import align_by_name, aligned
 from vm_core.scoring.anonymity import ALL, Group
 from vm_core.scoring.difference_in_differences import (
     CodeChange,
@@ -470,7 +469,7 @@ def _json(effects: Sequence[ActionEffect]) -> str:
         }
         for effect in effects
     ]
-    return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+    return json_text(out)
 
 
 def format_effects(effects: Sequence[ActionEffect], fmt: str = "table") -> str:
@@ -478,22 +477,21 @@ def format_effects(effects: Sequence[ActionEffect], fmt: str = "table") -> str:
     if fmt == "json":
         return _json(effects)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EFFECT_COLUMNS)
-        for record in effect_records(effects):
-            writer.writerow(
-                ["; ".join(v) if isinstance(v, list) else "" if v is None else v for v in record.values()]
-            )
-        return out.getvalue()
+        return csv_text(
+            EFFECT_COLUMNS,
+            (
+                ["; ".join(v) if isinstance(v, list) else v for v in record.values()]
+                for record in effect_records(effects)
+            ),
+        )
     if fmt == "table":
         return _table(effects)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt))
 
 
 _TABLE_HEADER = ("id", "raised", "measured", "status", "value_codes", "linked", "others", "did_theta", "CI",
                  "q", "effect")  # fmt: skip
-_LEFT = {"status", "value_codes", "linked", "others", "CI", "effect"}
+_TABLE_ALIGN = align_by_name(_TABLE_HEADER, {"status", "value_codes", "linked", "others", "CI", "effect"})
 
 
 def _table(effects: Sequence[ActionEffect]) -> str:
@@ -520,13 +518,6 @@ def _table(effects: Sequence[ActionEffect]) -> str:
                 effect.verdict,
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_TABLE_HEADER))]
-    rendered = [
-        "  ".join(
-            v.ljust(w) if h in _LEFT else v.rjust(w)
-            for h, v, w in zip(_TABLE_HEADER, line, widths, strict=True)
-        ).rstrip()
-        for line in lines
-    ]
+    rendered = aligned(lines, _TABLE_ALIGN)
     sentences = [f"{effect.action.id}: {effect.explanation}" for effect in effects]
     return "\n".join([*rendered, "", *sentences]) + "\n"

@@ -25,10 +25,7 @@ A topic nobody commented on is not listed (unless asked for by name). Nothing he
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +42,7 @@ from vm_core.ingest.scrub import scrub_array
 from vm_core.lake.evidence import committed_files, evaluations_relation
 from vm_core.lake.storage import Lake, connect
 from vm_core.read.comment_release import release
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
 from vm_core.read.themes import Keyword, keywords
 from vm_core.scoring import effective_min_group_size, relationship_table
 from vm_core.scoring.anonymity import Atom, Group, HeatmapTable
@@ -57,7 +55,6 @@ from vm_core.store.models import (
     ValueCode,
 )
 
-FORMATS = ("table", "csv", "json")
 TopicKind = Literal["value_code", "uncovered"]
 #: Why a group's comments are not shown: the release rule's reasons, or the cycle's held-back data.
 CommentSuppression = Literal["below_minimum", "complementary", "held"]
@@ -299,7 +296,7 @@ CSV_COLUMNS = (
 
 
 def format_comments(result: CycleComments, fmt: str = "table") -> str:
-    """Render :func:`read_comments` as ``fmt``, one of :data:`FORMATS`.
+    """Render :func:`read_comments` as ``fmt``: ``table``, ``csv`` or ``json``.
 
     * ``csv``: :data:`CSV_COLUMNS`, one row per shown comment of each group, and one row with the
       reason in ``suppression`` (and no comment) per hidden group; themes are in ``json`` and ``table``;
@@ -313,22 +310,19 @@ def format_comments(result: CycleComments, fmt: str = "table") -> str:
         return _json(result)
     if fmt == "table":
         return _table(result)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt))
 
 
 def _csv(result: CycleComments) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for topic in result.topics:
         for entry in topic.groups:
             first = [result.relationship, result.cycle, topic.kind, topic.key, topic.source or ""]
             group = [entry.group.kind, entry.group.key]
             if entry.hidden is not None:
-                writer.writerow([*first, *group, entry.hidden, ""])
-            for text in entry.comments:
-                writer.writerow([*first, *group, "", text])
-    return out.getvalue()
+                rows.append([*first, *group, entry.hidden, ""])
+            rows += [[*first, *group, "", text] for text in entry.comments]
+    return csv_text(CSV_COLUMNS, rows)
 
 
 def _json(result: CycleComments) -> str:
@@ -360,7 +354,7 @@ def _json(result: CycleComments) -> str:
             for topic in result.topics
         ],
     }
-    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    return json_text(payload)
 
 
 def _table(result: CycleComments) -> str:

@@ -31,10 +31,7 @@ Order
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,7 +40,9 @@ from sqlalchemy.orm import Session
 
 from vm_core.read.cells import CellPair, CycleCells, Side, cycle_cells, find_cycle, find_relationship
 from vm_core.read.changes import baselines, change_pairs, comparable_value_codes
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
 from vm_core.read.reader import EVERYTHING, Scope
+from vm_core.read.text_table import align_by_name, aligned
 from vm_core.scoring.anonymity import Group
 from vm_core.scoring.comparisons import (
     ALPHA,
@@ -58,7 +57,6 @@ from vm_core.scoring.statistics import mean_level
 
 GapKind = Literal["party", "perspective", "change"]
 KINDS: tuple[GapKind, ...] = ("party", "perspective", "change")
-FORMATS = ("table", "csv", "json")
 
 #: Columns of :func:`format_gaps` (csv header, json keys).
 GAP_COLUMNS = (
@@ -270,21 +268,17 @@ def format_gaps(gaps: Sequence[Gap], fmt: str = "table") -> str:
     """The gaps as ``table`` (aligned, 2–3 decimals), ``csv`` (:data:`GAP_COLUMNS`) or ``json``; in the order given."""
     records = [gap.record() for gap in gaps]
     if fmt == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        return json_text(records)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(GAP_COLUMNS)
-        writer.writerows([["" if r[c] is None else r[c] for c in GAP_COLUMNS] for r in records])
-        return out.getvalue()
+        return csv_text(GAP_COLUMNS, ([r[c] for c in GAP_COLUMNS] for r in records))
     if fmt == "table":
         return _table(gaps)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt))
 
 
 _TABLE_HEADER = ("kind", "value_code", "x", "y", "n_x", "n_y", "mean_x", "mean_y", "diff", "theta", "CI",
                  "p", "q", "verdict")  # fmt: skip
-_LEFT = {"kind", "value_code", "x", "y", "CI", "verdict"}
+_TABLE_ALIGN = align_by_name(_TABLE_HEADER, {"kind", "value_code", "x", "y", "CI", "verdict"})
 
 
 def _table(gaps: Sequence[Gap]) -> str:
@@ -323,12 +317,4 @@ def _table(gaps: Sequence[Gap]) -> str:
                 gap.comparison.verdict,
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_TABLE_HEADER))]
-    return "".join(
-        "  ".join(
-            v.ljust(w) if c in _LEFT else v.rjust(w)
-            for c, v, w in zip(_TABLE_HEADER, line, widths, strict=True)
-        ).rstrip()
-        + "\n"
-        for line in lines
-    )
+    return "".join(line + "\n" for line in aligned(lines, _TABLE_ALIGN))

@@ -13,9 +13,6 @@ minimum raised after scoring, cannot publish a small group.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVarTuple
@@ -23,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVarTuple
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
+from vm_core.read.text_table import align_by_name, aligned
 from vm_core.scoring import (
     SCORE_COLUMNS,
     CycleTallies,
@@ -51,7 +50,6 @@ LEVEL_COLUMNS = tuple(f"l{level}" for level in LEVELS)
 COUNT_COLUMNS = ("n", "n_no_level", "n_blank", *LEVEL_COLUMNS)
 #: What suppression blanks: every number of the row.
 MASKED_COLUMNS = (*COUNT_COLUMNS, "mean", "consensus", "agreement")
-FORMATS = ("table", "csv", "json")
 
 if TYPE_CHECKING:  # pandas is imported only for frames: `vm scores` prints without it
     import pandas as pd
@@ -225,28 +223,24 @@ def _records(scores: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[
 
 
 def _csv(df: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SCORE_COLUMNS)
-    for record in _records(df, SCORE_COLUMNS):
-        writer.writerow(
-            [
-                ("true" if v else "false") if c == "suppressed" else ("" if v is None else v)
-                for c, v in record.items()
-            ]
-        )
-    return out.getvalue()
+    return csv_text(
+        SCORE_COLUMNS,
+        (
+            [("true" if v else "false") if c == "suppressed" else v for c, v in record.items()]
+            for record in _records(df, SCORE_COLUMNS)
+        ),
+    )
 
 
 def _json(df: list[dict[str, Any]]) -> str:
     records = _records(df, (*SCORE_COLUMNS, "agreement"))
     for record in records:
         record["suppressed"] = bool(record["suppressed"])
-    return json.dumps(records, ensure_ascii=False, indent=2)
+    return json_text(records)
 
 
 _TABLE_COLUMNS = (*SCORE_COLUMNS[1 : SCORE_COLUMNS.index("suppressed")], "agreement", "suppressed")
-_LEFT = {"value_code", "group_kind", "group", "agreement"}
+_TABLE_ALIGN = align_by_name(_TABLE_COLUMNS, {"value_code", "group_kind", "group", "agreement"})
 
 
 def _table(df: list[dict[str, Any]]) -> str:
@@ -267,30 +261,25 @@ def _table(df: list[dict[str, Any]]) -> str:
             else:
                 line.append(str(v))
         cells.append(line)
-    header = list(_TABLE_COLUMNS)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *cells, strict=True)]
-
-    def render(line: Sequence[str]) -> str:
-        parts = zip(_TABLE_COLUMNS, line, widths, strict=True)
-        return "  ".join(v.ljust(w) if c in _LEFT else v.rjust(w) for c, v, w in parts).rstrip()
+    header, *rows = aligned([_TABLE_COLUMNS, *cells], _TABLE_ALIGN)  # one width per column for all blocks
 
     blocks: list[str] = []
-    relationships = [str(r["relationship"]) for r in df]
     previous: str | None = None
-    for relationship, line in zip(relationships, cells, strict=True):
+    for record, row in zip(df, rows, strict=True):
+        relationship = str(record["relationship"])
         if relationship != previous:
             if blocks:
                 blocks.append("")
-            blocks += [f"relationship {relationship}", render(header)]
+            blocks += [f"relationship {relationship}", header]
             previous = relationship
-        blocks.append(render(line))
+        blocks.append(row)
     if not blocks:
-        blocks.append(render(header))
+        blocks.append(header)
     return "\n".join(blocks) + "\n"
 
 
 def format_scores(scores: pd.DataFrame | list[dict[str, Any]], fmt: str = "table") -> str:
-    """Render :func:`score_records` (or a :func:`read_scores` frame) as ``fmt``, one of :data:`FORMATS`.
+    """Render :func:`score_records` (or a :func:`read_scores` frame) as ``fmt``: ``table``, ``csv`` or ``json``.
 
     * ``csv``: header exactly :data:`~vm_core.scoring.SCORE_COLUMNS`, one row per Value
       Code × group; a hidden row has blank fields for every number (n included),
@@ -310,4 +299,4 @@ def format_scores(scores: pd.DataFrame | list[dict[str, Any]], fmt: str = "table
         return _json(df)
     if fmt == "table":
         return _table(df)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt))

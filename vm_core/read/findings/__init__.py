@@ -10,8 +10,9 @@ store and ``output`` prints them. docs/statistics.md ("Findings") documents ever
 """
 
 from vm_core.read.findings.model import KINDS, CitedCell, Finding, FindingKind, finding_key
-from vm_core.read.findings.output import FORMATS, format_findings
+from vm_core.read.findings.output import format_findings
 from vm_core.read.findings.reading import read_findings
+from vm_core.read.output_formats import FORMATS
 
 __all__ = [
     "FORMATS",

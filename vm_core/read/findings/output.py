@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from vm_core.read.findings.model import Finding
-
-FORMATS = ("table", "csv", "json")
+from vm_core.read.output_formats import csv_text, json_text, unknown_format
+from vm_core.read.text_table import aligned, column_widths
 
 #: Columns of ``csv``; ``cells`` lists the cited cells as ``cycle:value_code:group``, separated by "; ".
 FINDING_COLUMNS = (
@@ -42,38 +39,27 @@ def format_findings(findings: Sequence[Finding], fmt: str = "table") -> str:
     ValueError.
     """
     if fmt == "json":
-        return json.dumps(_records(findings), ensure_ascii=False, indent=2) + "\n"
+        return json_text(_records(findings))
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(FINDING_COLUMNS)
-        for record in _records(findings):
-            record["cells"] = "; ".join(
-                f"{c['cycle']}:{c['value_code']}:{c['group']}" for c in record["cells"]
-            )
-            writer.writerow([record[c] for c in FINDING_COLUMNS])
-        return out.getvalue()
+        rows = ([_csv_value(r, c) for c in FINDING_COLUMNS] for r in _records(findings))
+        return csv_text(FINDING_COLUMNS, rows)
     if fmt == "table":
         return _table(findings)
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(unknown_format(fmt))
+
+
+def _csv_value(record: dict[str, Any], column: str) -> Any:
+    if column == "cells":  # the cited cells as cycle:value_code:group
+        return "; ".join(f"{c['cycle']}:{c['value_code']}:{c['group']}" for c in record["cells"])
+    return record[column]
 
 
 def _table(findings: Sequence[Finding]) -> str:
-    header = ("rank", "score", "kind", "value_code", "finding")
-    rows = [
+    lines = [("rank", "score", "kind", "value_code", "finding")] + [
         (str(rank), f"{f.rank_score:.3f}", f.kind, f.value_code, f.sentence)
         for rank, f in enumerate(findings, start=1)
     ]
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
-    indent = " " * (sum(widths) + 2 * len(widths))
-
-    def line(row: Sequence[str]) -> str:
-        lead = [
-            v.rjust(w) if i < 2 else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths, strict=False))
-        ]
-        return "  ".join([*lead, row[-1]]).rstrip() + "\n"
-
-    text = line(header)
-    for row, finding in zip(rows, findings, strict=True):
-        text += line(row) + f"{indent}{finding.reason}\n"
-    return text
+    header, *rows = aligned(lines, ">><<<")
+    indent = " " * sum(width + 2 for width in column_widths(lines)[:-1])  # under the sentence
+    under = [f"{row}\n{indent}{f.reason}\n" for row, f in zip(rows, findings, strict=True)]
+    return "".join([header + "\n", *under])
