@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vm_core.ingest.connector import Option
+from vm_core.ingest.connector import ORGANISATION, ROLE, Option
 
 NAME = "qualtrics_csv"
 DESCRIPTION = "Qualtrics response CSV export (3-header-row ImportId format, or legacy V1 format)"
@@ -111,8 +111,17 @@ OPTIONS = (
         value_codes=True,
     ),
     Option("comments", "column -> Value Code whose free-text comment it holds", (dict,), value_codes=True),
-    Option("organisation_column", "column holding the respondent's organisation (mapped to a party)"),
-    Option("role_column", "column holding the respondent's role or job title (mapped to a perspective)"),
+    Option(
+        "organisation_column",
+        "column (embedded data or a question) holding the respondent's organisation (mapped to a party)",
+        holds=ORGANISATION,
+    ),
+    Option(
+        "role_column",
+        "column (embedded data or a question) holding the respondent's role or job title (mapped to a "
+        "perspective)",
+        holds=ROLE,
+    ),
     Option("respondent_id", "column identifying a respondent across cycles; default: e-mail, then id"),
     Option("keep_columns", "personal-data columns to land anyway (names)", (list,)),
     Option(
