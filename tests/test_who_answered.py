@@ -203,6 +203,7 @@ def test_a_source_nothing_gives_a_party_fails_with_one_line_naming_the_ways(
         f"{SALAMI.name}: no response has a party (88): 84 for 'no organisation given'; 1 other reason(s); "
         "say who answered with `party:` on the source"
     )
+    assert failed.error.endswith("; and check the parties' `match`")  # 4 gave a team no party takes
 
 
 def test_vm_run_without_any_organisation_is_one_line_without_a_traceback(tmp_path: Path) -> None:

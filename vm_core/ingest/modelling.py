@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vm_core.ingest.answers import (
+    NO_ORGANISATION,
+    NOT_LISTED,
     UNKNOWN_VALUE_CODE,
     Answers,
     Distinct,
@@ -70,6 +72,8 @@ _WRITTEN_SCHEMA = pa.schema(
 #: the columns readers filter on, beside the partitions: the only ones given min/max statistics
 _STATISTICS = ("value_code", "level", "source_row")
 DUPLICATE = contract_reason("", "multiple_fields_uniqueness")
+#: the reasons saying that nothing told which organisation a respondent is from
+UNSAID = frozenset({NO_ORGANISATION, NOT_LISTED})
 BAD_KEY = contract_reason("respondent_key", "str_length(64, 64)")
 
 
@@ -173,8 +177,15 @@ class AllSetAside(Exception):
 
     @property
     def no_party(self) -> bool:
-        """Every answer was set aside because nobody who answered has a party."""
-        return set(self.reasons) <= self.party_reasons
+        """Every answer was set aside because nobody who answered has a party, most of them because
+        nothing said which organisation they are from (rather than an organisation no party matches)."""
+        commonest = self.reasons.most_common(1)[0][0]
+        return set(self.reasons) <= self.party_reasons and commonest in UNSAID
+
+    @property
+    def unmatched(self) -> bool:
+        """Some respondents gave an organisation that no party's ``match`` takes."""
+        return bool(set(self.reasons) & self.party_reasons - UNSAID)
 
     @property
     def counts(self) -> str:

@@ -353,6 +353,7 @@ def run_source(
         except AllSetAside as exc:
             line = (
                 f"no response has a party {exc.counts}; {who_answered_hint(connector)}"
+                + ("; and check the parties' `match`" if exc.unmatched else "")
                 if exc.no_party
                 else exc.line
             )
