@@ -9,6 +9,7 @@ recipients). Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,43 @@ def test_vm_run_without_any_organisation_is_one_line_without_a_traceback(tmp_pat
     assert "Traceback" not in outcome.output
     assert "no response can have a party" in outcome.output
     assert "`participants:` list" in outcome.output
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.flow
+@pytest.mark.store
+def test_the_prefect_flow_ends_failed_with_the_line_and_logs_no_traceback(
+    vm_env: Store, prefect_harness: None, tmp_path: Path
+) -> None:
+    from flows.run_relationship import run_relationship as flow
+
+    shutil.copy(SALAMI, tmp_path / SALAMI.name)
+    source = {"key": "survey", "connector": "qualtrics_csv", "path": SALAMI.name,
+              "options": {"questions": {"QID30": "EFFECTIVE", "QID37": "COMFORT"}}}  # fmt: skip
+    handler = _Records()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        state = flow(str(_salami_relationship(tmp_path, [source])), return_state=True)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+    assert state.is_failed()
+    assert isinstance(state.result(raise_on_failure=False), SourcesFailed)
+    assert "no response can have a party" in (state.message or "")
+    logged = [record.getMessage() for record in handler.records]
+    assert any("no response can have a party" in line for line in logged)  # the run's log says it …
+    assert not [r.getMessage() for r in handler.records if r.exc_info]  # … in one line, no Python traceback
 
 
 # --- configuration ---------------------------------------------------------------------------------
