@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vm_core.errors import ConfigError
-from vm_core.ingest.connector import ConnectorContext, Option, SourceSpec
+from vm_core.ingest.connector import ORGANISATION, ROLE, ConnectorContext, Option, SourceSpec
 
 
 def column_options(named_by: str) -> tuple[Option, ...]:
@@ -27,8 +27,18 @@ def column_options(named_by: str) -> tuple[Option, ...]:
         Option(
             "comments", "column -> Value Code whose free-text comment it holds", (dict,), value_codes=True
         ),
-        Option("organisation_column", "column holding the respondent's organisation (mapped to a party)"),
-        Option("role_column", "column holding the respondent's role or job title (mapped to a perspective)"),
+        Option(
+            "organisation_column",
+            "column (a question, embedded data or a custom variable) holding the respondent's organisation "
+            "(mapped to a party)",
+            holds=ORGANISATION,
+        ),
+        Option(
+            "role_column",
+            "column (a question, embedded data or a custom variable) holding the respondent's role or job "
+            "title (mapped to a perspective)",
+            holds=ROLE,
+        ),
         Option("respondent_id", "column identifying a respondent across cycles; default: e-mail, then id"),
         Option("keep_columns", "personal-data columns to land anyway (names)", (list,)),
         Option(

@@ -6,7 +6,9 @@ of its side effect, passing references (config path, cycle number, source key), 
 Only reading a source retries: a transient read failure is worth another try, a bad file (a
 ``VmError``) is not. A source that fails leaves what was committed before as it was; the flow
 run then ends **Failed** with a one-line message, after every other source, the scoring and
-the anonymity audit have run.
+the anonymity audit have run. Such an expected failure (a ``VmError``) is returned as the run's
+Failed state rather than raised: raised, Prefect logs it with a Python traceback, which tells a
+data engineer nothing the one line does not.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import State, flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Failed
 
 from flows.deployment import load_runtime_secrets
 from vm_core.config import RelationshipConfig, load_config
@@ -133,7 +136,7 @@ def run_relationship(
     force: bool = False,
     publish_held: bool = False,
     wait: float = 0,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]] | State:
     """Ingest, validate, store, score and audit the given cycles (all configured cycles when None).
 
     ``publish_held``: publish newer data that the re-scoring rule holds back (an administrator's
@@ -142,13 +145,16 @@ def run_relationship(
     """
     load_runtime_secrets()  # a deployment's Secret blocks (VM_SECRET_BLOCKS), before anything reads settings
     config_path = str(Path(config_path).resolve())
-    run = run_plan(
-        load_config(config_path),
-        PrefectSteps(config_path, wait),
-        cycles,
-        force=force,
-        publish_held=publish_held,
-    )
+    try:
+        run = run_plan(
+            load_config(config_path),
+            PrefectSteps(config_path, wait),
+            cycles,
+            force=force,
+            publish_held=publish_held,
+        )
+    except VmError as exc:  # Failed with its one line (calling the flow raises ``exc`` again)
+        return Failed(message=str(exc), data=exc)
     return [asdict(result) for result in run.cycles]
 
 

@@ -294,6 +294,7 @@ def _run(
 
         try:
             raw = flow(str(config_path), cycles=numbers, force=force, publish_held=publish_held, wait=wait)
+            assert isinstance(raw, list)  # a run that ends Failed raises its error here
             run = RunResult(
                 [CycleResult(**{**r, "sources": [SourceResult(**s) for s in r["sources"]]}) for r in raw]
             )

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from vm_core.errors import ConfigError
-from vm_core.ingest.connector import Connector, SourceSpec
+from vm_core.ingest.connector import ORGANISATION, ROLE, Connector, ParticipantListSpec, SourceSpec
 from vm_core.keys import PARTY_KEY, PERSPECTIVE_KEY, RELATIONSHIP_KEY, SOURCE_KEY, KeyRule
 from vm_core.store.models import COMMENT_MIN_GROUP_SIZE_DEFAULT, CYCLE_MODES, MIN_GROUP_SIZE_FLOOR
 
@@ -32,7 +32,8 @@ PARTY_KEYS = ("key", "name", "role", "match")
 PERSPECTIVE_KEYS = ("key", "name")
 EQUIVALENCE_KEYS = ("party", "role", "perspective")
 CYCLE_KEYS = ("number", "mode", "opens", "closes", "library_version", "invited", "sources")
-SOURCE_KEYS = ("key", "connector", "path", "options", "delivery", "delivery_key")
+SOURCE_KEYS = ("key", "connector", "path", "options", "delivery", "delivery_key", "party", "participants")
+PARTICIPANT_LIST_KEYS = ("file", "identity", "organisation", "role")
 #: how a source's deliveries combine: each replaces the last, or adds rows to the earlier ones
 DELIVERIES = ("replace", "append")
 
@@ -281,7 +282,7 @@ def load_config(path: Path | str) -> RelationshipConfig:
         if mode not in CYCLE_MODES:
             raise c._fail("mode", f"must be one of {', '.join(CYCLE_MODES)}, not {mode!r}")
         number = c.get("number", int)
-        sources = [_source(s, path, available) for s in c.items("sources")]
+        sources = [_source(s, path, available, party_keys) for s in c.items("sources")]
         keys = [s.key for s in sources]
         if len(set(keys)) != len(keys):
             raise c._fail("sources", "two sources share a key; give each a distinct `key`")
@@ -352,7 +353,9 @@ def _agreement(rel: _Reader) -> dict[str, float]:
     return values
 
 
-def _source(s: _Reader, config_path: Path, available: Mapping[str, Connector]) -> SourceSpec:
+def _source(
+    s: _Reader, config_path: Path, available: Mapping[str, Connector], party_keys: Collection[str]
+) -> SourceSpec:
     s.known(SOURCE_KEYS)
     name = s.get("connector", str)
     connector = available.get(name)
@@ -390,6 +393,11 @@ def _source(s: _Reader, config_path: Path, available: Mapping[str, Connector]) -
         )
     if delivery != "append" and delivery_key is not None:
         raise s._fail("delivery_key", "is only used with delivery: append")
+    party = s.get("party", str, default=None)
+    if party is not None and party not in party_keys:
+        raise s._fail("party", f"unknown party {party!r}{_hint(party, party_keys, 'parties')}")
+    participants = _participant_list(s, config_path) if "participants" in s.data else None
+    _one_way_each(s, connector, options.data, party, participants)
     return SourceSpec(
         key=source_key,
         connector=name,
@@ -397,8 +405,68 @@ def _source(s: _Reader, config_path: Path, available: Mapping[str, Connector]) -
         options=options.data,
         delivery=delivery,
         delivery_key=delivery_key,
+        party=party,
+        participants=participants,
         where=f"{s.file}: {s.where}",
     )
+
+
+def _participant_list(s: _Reader, config_path: Path) -> ParticipantListSpec:
+    """A source's ``participants:``: the list's file and the columns read from it."""
+    reader = s.child("participants", s.get("participants", dict))
+    reader.known(PARTICIPANT_LIST_KEYS)
+    organisation = reader.get(ORGANISATION, str, default=None)
+    role = reader.get(ROLE, str, default=None)
+    if organisation is None and role is None:
+        raise ConfigError(
+            f"{s.file}: {reader.where}: name the list's `organisation` column, its `role` column, or both"
+        )
+    return ParticipantListSpec(
+        file=(config_path.parent / reader.get("file", str)).resolve(),
+        identity=reader.get("identity", str),
+        organisation=organisation,
+        role=role,
+        where=f"{s.file}: {reader.where}",
+    )
+
+
+def _one_way_each(
+    s: _Reader,
+    connector: Connector,
+    options: Mapping[str, Any],
+    party: str | None,
+    participants: ParticipantListSpec | None,
+) -> None:
+    """A respondent's organisation (and role) comes from one place: refuse a source that names two."""
+    column_options = {
+        option.holds: option.name
+        for option in connector.options
+        if option.holds and options.get(option.name) is not None
+    }
+    ways = [  # (key path, how it says it)
+        (key, said)
+        for key, said, given in (
+            ("party", f"`party: {party}`", party is not None),
+            (
+                "participants.organisation",
+                "the participant list",
+                bool(participants and participants.organisation),
+            ),
+            (
+                f"options.{column_options.get(ORGANISATION)}",
+                "a column of the export",
+                ORGANISATION in column_options,
+            ),
+        )
+        if given
+    ]
+    if len(ways) > 1:
+        raise s._fail(ways[1][0], f"the organisation already comes from {ways[0][1]}; give it one way only")
+    if participants and participants.role is not None and ROLE in column_options:
+        raise s._fail(
+            "participants.role",
+            f"the role already comes from options.{column_options[ROLE]}; give it one way only",
+        )
 
 
 def _invited(

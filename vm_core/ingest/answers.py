@@ -32,6 +32,8 @@ from vm_core.ingest.mapping import (
 
 UNKNOWN_VALUE_CODE = "Value Code is not in this cycle's library version"
 NO_ORGANISATION = "no organisation given"
+#: why an answer is set aside when its source's participant list does not have the respondent
+NOT_LISTED = "respondent is not on the participant list"
 NONE = -1  # "no reason" / "no value" in the integer tables
 
 
@@ -44,6 +46,10 @@ class Mapping:
     levels: LevelParser
     parties: Sequence[PartyRule]
     perspectives: Sequence[PerspectiveRule]
+    #: one survey per party: every respondent is this party's (their organisation is not read)
+    party: str | None = None
+    #: the organisation comes from a participant list: a null one means "not on the list"
+    listed: bool = False
 
 
 # ------------------------------------------------------------------ the few distinct values
@@ -133,13 +139,15 @@ class Distinct:
         found = self._groups.get(key)
         if found is not None:
             return found
-        party = match_party(organisation, self.mapping.parties)
+        party = self.mapping.party or match_party(organisation, self.mapping.parties)
         perspective = match_perspective(party, role, self.mapping.perspectives) if party else None
         reason = None
         if party is None:
             given = organisation is not None and organisation.strip()
             # the organisation text stays out of the reason: reasons are shown unmasked
             reason = self._no_party if given else NO_ORGANISATION
+            if organisation is None and self.mapping.listed:
+                reason = NOT_LISTED
         found = self._groups[key] = len(self.party)
         self.party.append(NONE if party is None else self.parties.id(party))
         self.perspective.append(NONE if perspective is None else self.perspectives.id(perspective))

@@ -63,6 +63,34 @@ class Option:
     types: tuple[type, ...] = (str,)
     #: a mapping of column -> Value Code identifier: every identifier must be in the cycle's library
     value_codes: bool = False
+    #: :data:`ORGANISATION` or :data:`ROLE`: the option names the column holding the respondent's
+    #: organisation or role, so the configuration refuses a source that also says it another way
+    #: (``party:``, a ``participants:`` list)
+    holds: str | None = None
+
+
+#: what an option (:attr:`Option.holds`) or a participant list gives about a respondent
+ORGANISATION = "organisation"
+ROLE = "role"
+
+
+@dataclass(frozen=True)
+class ParticipantListSpec:
+    """A source's ``participants:``: a list joined to its responses on the respondent's identity.
+
+    ``identity`` is the list's column holding what the connector pseudonymises as the respondent
+    (an e-mail address or an id); ``organisation`` and ``role`` name the columns read from it (at
+    least one). Column names match ignoring case and spacing. Only the pseudonym, organisation
+    and role of each row land (:mod:`vm_core.ingest.participant_list`).
+    """
+
+    file: Path
+    identity: str
+    organisation: str | None = None
+    role: str | None = None
+    where: str = (
+        ""  # file and key path for messages, e.g. "relationship.yaml: cycles[0].sources[0].participants"
+    )
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,10 @@ class SourceSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     delivery: str = "replace"  # "replace": each delivery is the whole source; "append": adds to earlier ones
     delivery_key: str | None = None  # with "append": the column identifying a delivered row
+    #: one survey per party: every response of the source belongs to this party (key)
+    party: str | None = None
+    #: a participant list giving the respondents' organisation and/or role
+    participants: ParticipantListSpec | None = None
     where: str = ""  # file and key path for messages, e.g. "relationship.yaml: cycles[0].sources[0]"
 
     def files(self) -> list[Path]:

@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vm_core.ingest.answers import (
+    NO_ORGANISATION,
+    NOT_LISTED,
     UNKNOWN_VALUE_CODE,
     Answers,
     Distinct,
@@ -70,6 +72,8 @@ _WRITTEN_SCHEMA = pa.schema(
 #: the columns readers filter on, beside the partitions: the only ones given min/max statistics
 _STATISTICS = ("value_code", "level", "source_row")
 DUPLICATE = contract_reason("", "multiple_fields_uniqueness")
+#: the reasons saying that nothing told which organisation a respondent is from
+UNSAID = frozenset({NO_ORGANISATION, NOT_LISTED})
 BAD_KEY = contract_reason("respondent_key", "str_length(64, 64)")
 
 
@@ -161,19 +165,40 @@ def _batch_rows(plan: AnswerPlan) -> int:
 
 
 class AllSetAside(Exception):
-    """No answer of a delivery passed: ``reasons`` says why (reason → answers)."""
+    """No answer of a delivery passed: ``reasons`` says why (reason → answers).
 
-    def __init__(self, reasons: Counter[str]):
+    ``party_reasons``: those of the reasons saying a respondent has no party (check 2).
+    """
+
+    def __init__(self, reasons: Counter[str], party_reasons: frozenset[str] = frozenset()):
         super().__init__("every answer was set aside")
         self.reasons = reasons
+        self.party_reasons = party_reasons
 
     @property
-    def line(self) -> str:
+    def no_party(self) -> bool:
+        """Every answer was set aside because nobody who answered has a party, most of them because
+        nothing said which organisation they are from (rather than an organisation no party matches)."""
+        commonest = self.reasons.most_common(1)[0][0]
+        return set(self.reasons) <= self.party_reasons and commonest in UNSAID
+
+    @property
+    def unmatched(self) -> bool:
+        """Some respondents gave an organisation that no party's ``match`` takes."""
+        return bool(set(self.reasons) & self.party_reasons - UNSAID)
+
+    @property
+    def counts(self) -> str:
+        """``"({total}): {count} for '{reason}'; n other reason(s)"``: the commonest reason, counted."""
         reason, count = self.reasons.most_common(1)[0]
         total = sum(self.reasons.values())
         more = f"; {len(self.reasons) - 1} other reason(s)" if len(self.reasons) > 1 else ""
+        return f"({total}): {count} for '{reason}'{more}"
+
+    @property
+    def line(self) -> str:
         return (
-            f"every answer was set aside ({total}): {count} for '{reason}'{more}; "
+            f"every answer was set aside {self.counts}; "
             "check the parties' `match`, `equivalences` and `levels` in the configuration"
         )
 
@@ -368,7 +393,8 @@ def model(
             _count(tally, answers, who, distinct, good)
         reasons = Counter({distinct.reasons.values[int(r)] or "": int(n) for r, n in tally.reasons.items()})
         if reasons and not tally.evaluations:
-            raise AllSetAside(reasons)
+            party_reasons = {distinct.reasons.values[r] or "" for r in distinct.party_reason if r >= 0}
+            raise AllSetAside(reasons, frozenset(party_reasons))
     people, unmapped = _summary(tally)
     quarantined = _quarantine_table(tally.quarantined)
     return Modelled(tally.evaluations, people, unmapped, quarantined, reasons, _distinct(tally.no_party))

@@ -27,12 +27,22 @@ from sqlalchemy.orm import Session
 
 from vm_core.config import RelationshipConfig
 from vm_core.errors import ConfigError, SourceError, VmError
-from vm_core.ingest.connector import ConnectorContext, SourceSpec
+from vm_core.ingest.connector import ConnectorContext, Delivery, SourceSpec
 from vm_core.ingest.modelling import AllSetAside, Modelled
+from vm_core.ingest.participant_list import TABLE as LIST_TABLE
+from vm_core.ingest.participant_list import landed_table as landed_list
 from vm_core.ingest.plugins import get_connector
 from vm_core.lake.storage import EVALUATIONS, Lake, Partition, connect, new_load_id
 from vm_core.read.roles import summarise_unmapped
-from vm_core.run.pipeline import MappingRules, _land, _model, connector_context, source_mapping
+from vm_core.run.pipeline import (
+    MappingRules,
+    _land,
+    _model,
+    all_set_aside_line,
+    connector_context,
+    says_who_answered,
+    source_mapping,
+)
 from vm_core.settings import Settings
 from vm_core.store import library as library_store
 from vm_core.store.db import make_engine
@@ -125,12 +135,16 @@ def check_source(
     result.files = [path.name for path in source.files()]
     connector = get_connector(source.connector)
     ctx = connector_context(config, cycle_number, source, codes, secrets.token_bytes(32))
-    mapping = source_mapping(config, MappingRules.of(config, None), cycle_number, codes, texts)
+    mapping = source_mapping(config, MappingRules.of(config, None), cycle_number, source, codes, texts)
     with _throwaway_lake() as lake:
         partition = Partition(config.key, cycle_number, source.key)
         load_id = new_load_id()
         try:
             delivery = connector.read(source, ctx)
+            if delivery.plan is not None:
+                says_who_answered(source, delivery.plan, connector)
+            if source.participants is not None:
+                delivery = Delivery((*delivery.tables, landed_list(source.participants, ctx)), delivery.plan)
             landed = _land(lake, partition, load_id, delivery)
         except OSError as exc:
             raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
@@ -140,11 +154,17 @@ def check_source(
             return result
         evaluations = partition.file(EVALUATIONS, load_id)
         try:
-            modelled = _model(
-                lake, landed.get(delivery.plan.table, []), delivery.plan, mapping, source, evaluations
+            modelled, _ = _model(
+                lake,
+                landed.get(delivery.plan.table, []),
+                landed.get(LIST_TABLE, []),
+                delivery.plan,
+                mapping,
+                source,
+                evaluations,
             )
         except AllSetAside as exc:
-            raise SourceError(source.path.name, exc.line) from None
+            raise SourceError(source.path.name, all_set_aside_line(exc, connector)) from None
         _model_counts(result, modelled, config.min_group_size)
         _answer_counts(result, lake, evaluations, codes)
     return result

@@ -13,6 +13,7 @@ later; killed after it, the next run finds the load done and scores what is comm
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -28,9 +29,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from vm_core import failpoints
 from vm_core.config import RelationshipConfig
 from vm_core.errors import SourceError, VmError
-from vm_core.ingest.connector import AnswerPlan, ConnectorContext, Delivery, SourceSpec
+from vm_core.ingest.connector import (
+    ORGANISATION,
+    AnswerPlan,
+    Connector,
+    ConnectorContext,
+    Delivery,
+    SourceSpec,
+    files_fingerprint,
+)
 from vm_core.ingest.mapping import LevelParser, PartyRule, PerspectiveRule
 from vm_core.ingest.modelling import AllSetAside, Mapping, Modelled, model
+from vm_core.ingest.participant_list import TABLE as LIST_TABLE
+from vm_core.ingest.participant_list import ListMatch
+from vm_core.ingest.participant_list import join as join_list
+from vm_core.ingest.participant_list import landed_table as landed_list
+from vm_core.ingest.participant_list import matches as list_matches
 from vm_core.ingest.plugins import get_connector
 from vm_core.lake.evidence import committed_files, cycle_counts
 from vm_core.lake.external import write_manifests
@@ -99,6 +113,10 @@ class SourceResult:
     reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     sha256: str = ""
+    #: with a participant list: its rows, those matching no response, respondents not on it (counts only)
+    list_rows: int | None = None
+    list_rows_without_response: int = 0
+    respondents_not_listed: int = 0
 
     def __post_init__(self) -> None:
         self.status = SourceStatus(self.status)
@@ -162,8 +180,23 @@ def _fingerprint(*parts: object) -> str:
 
 
 def read_fingerprint(connector_fingerprint: str, source: SourceSpec) -> str:
-    """What the source delivered *and* how it is read: the connector's options decide what lands."""
-    return _fingerprint(connector_fingerprint, source.connector, dict(source.options))
+    """What the source delivered *and* how it is read: the connector's options decide what lands.
+
+    A participant list is part of the delivery: its file and the columns read from it.
+    """
+    listed = source.participants
+    if listed is None:
+        return _fingerprint(connector_fingerprint, source.connector, dict(source.options))
+    try:
+        list_fingerprint = files_fingerprint([listed.file])
+    except OSError as exc:
+        raise SourceError(listed.file.name, f"participant list: cannot read: {exc.strerror or exc}") from None
+    return _fingerprint(
+        connector_fingerprint,
+        source.connector,
+        dict(source.options),
+        [list_fingerprint, listed.identity, listed.organisation, listed.role],
+    )
 
 
 @dataclass(frozen=True)
@@ -205,10 +238,21 @@ class MappingRules:
 
 
 def model_fingerprint(
-    config: RelationshipConfig, rules: MappingRules, cycle: Cycle, value_codes: list[str], texts: Any
+    config: RelationshipConfig,
+    rules: MappingRules,
+    cycle: Cycle,
+    value_codes: list[str],
+    texts: Any,
+    party: str | None = None,
 ) -> str:
-    """Everything modelling depends on besides the landed rows: re-modelling follows any change of it."""
-    return _fingerprint(rules.to_json(), dict(config.levels), cycle.library_version_id, value_codes, texts)
+    """Everything modelling depends on besides the landed rows: re-modelling follows any change of it.
+
+    ``party``: the source's own party (``party:``), when it has one.
+    """
+    fixed = [party] if party else []  # absent, the fingerprint is what it was before `party:` existed
+    return _fingerprint(
+        rules.to_json(), dict(config.levels), cycle.library_version_id, value_codes, texts, *fixed
+    )
 
 
 def connector_context(
@@ -225,15 +269,23 @@ def connector_context(
 
 
 def source_mapping(
-    config: RelationshipConfig, rules: MappingRules, cycle_number: int, codes: list[str], texts: Any
+    config: RelationshipConfig,
+    rules: MappingRules,
+    cycle_number: int,
+    source: SourceSpec,
+    codes: list[str],
+    texts: Any,
 ) -> Mapping:
-    """How a source's answers are modelled: the cycle's Value Codes and level texts, the mapping rules."""
+    """How a source's answers are modelled: the cycle's Value Codes and level texts, the mapping rules,
+    and who answered (the source's own ``party:``, or its participant list's organisation)."""
     return Mapping(
         cycle=cycle_number,
         value_codes=codes,
         levels=LevelParser(config.levels, texts),
         parties=rules.parties,
         perspectives=rules.perspectives,
+        party=source.party,
+        listed=bool(source.participants and source.participants.organisation),
     )
 
 
@@ -266,7 +318,7 @@ def run_source(
             landed.setdefault(table.removeprefix("landed_"), []).append(path)
     ctx = connector_context(config, cycle_number, source, codes, settings.secret())
     rules = MappingRules.of(config, previous.mapping if previous is not None else None)
-    mapping_fp = model_fingerprint(config, rules, cycle, codes, texts)
+    mapping_fp = model_fingerprint(config, rules, cycle, codes, texts, source.party)
     try:
         delivered = read_fingerprint(connector.fingerprint(source, ctx), source)
     except (OSError, VmError) as exc:
@@ -276,7 +328,7 @@ def run_source(
             raise SourceError(source.path.name, f"cannot read: {exc.strerror or exc}") from None
         delivered = previous.sha256  # the file is gone since it landed: its landed rows stand for it
     result.sha256 = delivered
-    mapping = source_mapping(config, rules, cycle_number, codes, texts)
+    mapping = source_mapping(config, rules, cycle_number, source, codes, texts)
     partition = Partition(config.key, cycle_number, source.key)
     load_id = new_load_id()
     same_delivery = previous is not None and previous.sha256 == delivered and not force
@@ -284,28 +336,48 @@ def run_source(
         if previous.plan is None or previous.model_fingerprint == mapping_fp:  # records only: no mapping
             return _unchanged(result, previous)
         plan = AnswerPlan.from_json(previous.plan)
+        says_who_answered(source, plan, connector)
         result.status = SourceStatus.REMODELLED
         result.rows_read, result.rows_dropped = previous.rows_read, {}
         new_landed: dict[str, list[str]] = {}
     else:
         delivery = connector.read(source, ctx)
+        if delivery.plan is not None:
+            says_who_answered(source, delivery.plan, connector)
+        if source.participants is not None:  # read before anything lands: its errors come first
+            delivery = Delivery((*delivery.tables, landed_list(source.participants, ctx)), delivery.plan)
         new_landed = _land(lake, partition, load_id, delivery)
         failpoints.reached("source.landed")
         if delivery.plan is None:  # records only (operational measures): landed now, modelled later
             return _commit_records(sessions, config, cycle_number, source, load_id, new_landed, ctx, result)
         plan = delivery.plan
         append = _delivery(source)[0] == "append"
-        landed = {t: [*(landed.get(t, []) if append else []), *paths] for t, paths in new_landed.items()}
+        landed = {
+            t: [*(landed.get(t, []) if append and t != LIST_TABLE else []), *paths]
+            for t, paths in new_landed.items()
+        }
         result.rows_read = ctx.report.rows_read
         result.rows_dropped = dict(ctx.report.dropped)
     evaluations_path = partition.file(EVALUATIONS, load_id)
     try:
         try:
-            modelled = _model(lake, landed.get(plan.table, []), plan, mapping, source, evaluations_path)
+            modelled, listed = _model(
+                lake,
+                landed.get(plan.table, []),
+                landed.get(LIST_TABLE, []),
+                plan,
+                mapping,
+                source,
+                evaluations_path,
+            )
         except AllSetAside as exc:
-            raise SourceError(source.path.name, exc.line) from None
+            raise SourceError(source.path.name, all_set_aside_line(exc, connector)) from None
         failpoints.reached("source.modelled")
         result.evaluations, result.participants = modelled.evaluations, modelled.participants
+        if listed is not None:
+            result.list_rows = listed.rows
+            result.list_rows_without_response = listed.without_response
+            result.respondents_not_listed = listed.responses_unlisted
         quarantine = modelled.quarantined
         result.quarantined, result.reasons = quarantine.num_rows, dict(modelled.reasons)
         unmapped = summarise_unmapped(modelled.unmapped_roles, config.min_group_size)
@@ -413,6 +485,36 @@ def _land(lake: Lake, partition: Partition, load_id: str, delivery: Delivery) ->
     return {name: paths for name, paths in written.items()}
 
 
+def who_answered_hint(connector: Connector) -> str:
+    """The ways to say who answered, naming the connector's own option for an organisation column."""
+    column = next((o.name for o in connector.options if o.holds == ORGANISATION), None)
+    option = f"options.{column}" if column else "the connector's organisation column"
+    return (
+        "say who answered with `party:` on the source (one survey per party), "
+        f"{option} (a question, or embedded data / a custom variable / a hidden field), "
+        "or a `participants:` list joined on the respondent's e-mail or id (README, 'Who answered')"
+    )
+
+
+def all_set_aside_line(exc: AllSetAside, connector: Connector) -> str:
+    """Why no answer of a source could be stored, in one line (with the ways to say who answered)."""
+    if not exc.no_party:
+        return exc.line
+    unmatched = "; and check the parties' `match`" if exc.unmatched else ""
+    return f"no response has a party {exc.counts}; {who_answered_hint(connector)}{unmatched}"
+
+
+def says_who_answered(source: SourceSpec, plan: AnswerPlan, connector: Connector) -> None:
+    """Refuse, before anything lands, a source that cannot give any respondent a party."""
+    if plan.organisation or source.party or (source.participants and source.participants.organisation):
+        return
+    raise SourceError(
+        source.path.name,
+        f"no response can have a party: nothing says which organisation answered; "
+        f"{who_answered_hint(connector)}",
+    )
+
+
 def _delivery(source: SourceSpec) -> tuple[str, str]:
     """(``replace`` or ``append``, the key column whose newest row wins in an appended source)."""
     mode = getattr(source, "delivery", "replace") or "replace"
@@ -420,23 +522,45 @@ def _delivery(source: SourceSpec) -> tuple[str, str]:
 
 
 def _model(
-    lake: Lake, files: list[str], plan: AnswerPlan, mapping: Mapping, source: SourceSpec, out: str
-) -> Modelled:
+    lake: Lake,
+    files: list[str],
+    list_files: list[str],
+    plan: AnswerPlan,
+    mapping: Mapping,
+    source: SourceSpec,
+    out: str,
+) -> tuple[Modelled, ListMatch | None]:
     """Model the landed files into the new evaluations file ``out``.
 
     An appended source has one landed file per delivery: the newest row per delivery key wins.
+    A source with a participant list (``list_files``: its landed list) is modelled joined to it,
+    and how the two met is counted.
     """
     if not files:
         raise SourceError(
             source.path.name, "nothing of this source is in the lake; run with --force to read it"
         )
+    if source.participants is not None and not list_files:
+        raise SourceError(
+            source.participants.file.name,
+            "the participant list is not in the lake; run with --force to read it",
+        )
+    if source.party is not None:
+        plan = dataclasses.replace(plan, organisation=None)  # the source's own party: nobody's is read
     mode, key = _delivery(source)
     with connect() as con:
+        answers = "landed_answers" if source.participants else "landed"
         if mode == "append":
-            lake.latest(con, "landed", files, f'"{key}"')
-            return model(con, lake, plan, mapping, source.key, out)
-        lake.relation(con, "landed", files)
-        return model(con, lake, plan, mapping, source.key, out, partial(lake.batches, files))
+            lake.latest(con, answers, files, f'"{key}"')
+        else:
+            lake.relation(con, answers, files)
+        if source.participants is None:
+            fast = None if mode == "append" else partial(lake.batches, files)
+            return model(con, lake, plan, mapping, source.key, out, fast), None
+        lake.relation(con, "landed_list", list_files)
+        plan = join_list(con, answers, "landed_list", source.participants, plan)
+        modelled = model(con, lake, plan, mapping, source.key, out)
+        return modelled, list_matches(con, answers, "landed_list")
 
 
 def _commit(
@@ -454,6 +578,8 @@ def _commit(
     replaced = [LakeFile.table_name == EVALUATIONS]
     if landed and _delivery(source)[0] != "append":  # a new delivery replaces the source's landed files
         replaced.append(LakeFile.table_name != EVALUATIONS)
+    elif LIST_TABLE in landed:  # an appended source's participant list is replaced, never added to
+        replaced.append(LakeFile.table_name == f"landed_{LIST_TABLE}")
     for condition in replaced:
         session.execute(
             delete(LakeFile).where(

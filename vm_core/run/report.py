@@ -40,6 +40,8 @@ def cycle_lines(result: CycleResult) -> list[str]:
             f"  {s.source_key} [{s.file_name}]: {read}, dropped {_dropped(s)}, "
             f"{s.evaluations} evaluations stored, {s.quarantined} quarantined"
         )
+        if s.list_rows is not None:
+            lines.append(f"    {list_line(s)}")
     for role, n in sorted(unmapped_summary(result.sources).items()):
         lines.append(f"  unmapped role (no perspective) — {role}: {n} respondent(s)")
     if _withheld(result):
@@ -53,6 +55,14 @@ def cycle_lines(result: CycleResult) -> list[str]:
         )
     lines += [f"  {note}" for note in publication_notes(result)]
     return lines
+
+
+def list_line(source: SourceResult) -> str:
+    """How a source's participant list met its responses: counts only, never who."""
+    return (
+        f"participant list: {source.list_rows} rows, {source.list_rows_without_response} of them match no "
+        f"response; {source.respondents_not_listed} respondent(s) are not on the list"
+    )
 
 
 def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
@@ -76,6 +86,7 @@ def cycle_markdown(config: RelationshipConfig, result: CycleResult) -> str:
             else ""
         )
         + (f"\n{WITHHELD_HINT}\n" if _withheld(result) else "")
+        + "".join(f"\n{s.source_key}: {list_line(s)}\n" for s in result.sources if s.list_rows is not None)
     )
 
 

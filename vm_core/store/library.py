@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from vm_core.store.models import (
     ValueCode,
     ValueCodeLevel,
 )
+from vm_core.tables import XLSX_SUFFIXES, read_rows
 
 #: Short scale labels used when the file has no (or an empty) ``Level Label n`` cell.
 DEFAULT_LEVEL_LABELS: dict[int, str] = {
@@ -88,7 +88,6 @@ MAX_SHORT_NAME = 40
 #: Database limit of names and labels (sections, Things That Matter, level labels).
 MAX_NAME = 255
 THINGS_SEPARATOR = ";"
-XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
 _EMPTY_REASONS = {
     COL_SECTION: "every Value Code belongs to a section",
@@ -149,65 +148,11 @@ class ParsedLibrary:
 # ---------------------------------------------------------------- reading
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    return text.strip()
-
-
-def _read_csv_rows(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            message = f"not UTF-8 or Windows-1252 text (byte {exc.start}); save it as UTF-8 CSV"
-            raise LibraryError([SourceError(path.name, message)]) from None
-    rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=",")
-    try:
-        rows.extend([_cell_text(cell) for cell in record] for record in reader)
-    except csv.Error as exc:
-        error = SourceError(path.name, f"not a readable CSV file: {exc}", row=len(rows) + 1)
-        raise LibraryError([error]) from None
-    return rows
-
-
-def _read_xlsx_rows(path: Path) -> list[list[str]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise LibraryError([SourceError(path.name, f"not a readable Excel workbook: {exc}")]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers store wrong dimensions; read every row
-        return [[_cell_text(cell) for cell in record] for record in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _is_xlsx(path: Path) -> bool:
-    if path.suffix.lower() in XLSX_SUFFIXES:
-        return True
-    with path.open("rb") as handle:
-        return handle.read(4) == b"PK\x03\x04"
-
-
 def _read_rows(path: Path) -> list[list[str]]:
-    if path.suffix.lower() == ".xls":
-        message = "old .xls workbooks are not supported; save it as .xlsx or .csv"
-        raise LibraryError([SourceError(path.name, message)])
     try:
-        return _read_xlsx_rows(path) if _is_xlsx(path) else _read_csv_rows(path)
-    except OSError as exc:
-        raise LibraryError([SourceError(path.name, f"cannot read the file: {exc.strerror or exc}")]) from None
+        return read_rows(path, delimiter=",")
+    except SourceError as exc:
+        raise LibraryError([exc]) from None
 
 
 def _canonical_column(header: str) -> str | None:
