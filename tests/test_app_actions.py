@@ -308,7 +308,7 @@ def test_a_new_action_takes_every_field_and_appears_at_once(with_things: str) ->
     assert at.success[0].value == f"Action {made.id} created."
     cards = [m.value for m in at.markdown if m.value.startswith("**Publish the escalation log**")]
     assert cards == [
-        f"**Publish the escalation log**  \n#{made.id} · Grace · Supplier  \ndue 30 Jun 2030 · 0%"
+        f"**Publish the escalation log**  \nVC3  \n#{made.id} · Grace · Supplier  \ndue 30 Jun 2030 · 0%"
     ]
     assert at.selectbox(key="actions_open").value == made.id  # opened for editing
     assert at.text_input(key="new-1-title").value == ""  # the form is empty for the next one
