@@ -40,6 +40,12 @@ def arrived() -> Params:
     return found
 
 
+def arrived_value(name: str) -> str | None:
+    """The last value of one parameter of an address that arrived this run; None when it has none."""
+    values = arrived().get(name)
+    return values[-1] if values else None
+
+
 def publish(page_params: Mapping[str, Sequence[str]]) -> None:
     """Write the view into the address: the relationship and cycle, then the page's own parameters."""
     params: Params = {
@@ -66,3 +72,13 @@ def action_link(relationship: str, cycle: int, action_id: int) -> str:
     """A relative link to the Actions page with one action open."""
     query = urlencode({"relationship": relationship, "cycle": cycle, "action": action_id})
     return f"{ACTIONS_PAGE}?{query}"
+
+
+#: The Findings page's path, as st.navigation names it after its file.
+FINDINGS_PAGE = "findings"
+
+
+def findings_link(relationship: str, cycle: int, finding_key: str) -> str:
+    """A relative link to the Findings page with one finding opened (its key is encoded: it holds ``+``)."""
+    query = urlencode({"relationship": relationship, "cycle": cycle, "finding": finding_key})
+    return f"{FINDINGS_PAGE}?{query}"

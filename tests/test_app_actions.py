@@ -146,7 +146,12 @@ def test_an_action_is_created_from_a_finding_in_one_step(two_cycles: str) -> Non
 
 def test_the_board_shows_actions_by_status_with_overdue_highlighted(two_cycles: str) -> None:
     late = _add(two_cycles, ActionEdit(title="Agree KPIs", owner_person="Grace", due_on=dt.date(2020, 1, 1)))
-    _add(two_cycles, ActionEdit(title="Weekly call", status="in_progress", percent_complete=40))
+    call = _add(
+        two_cycles,
+        ActionEdit(
+            title="Weekly call", status="in_progress", percent_complete=40, value_codes=("VC2", "VC3")
+        ),
+    )
     at = _page(ACTIONS)
     headers = [m.value for m in at.markdown if m.value.startswith("**") and "(" in m.value[-4:]]
     assert headers == [
@@ -160,7 +165,10 @@ def test_the_board_shows_actions_by_status_with_overdue_highlighted(two_cycles: 
     assert cards == [
         f"**Agree KPIs**  \n#{late.id} · Grace  \ndue 01 Jan 2020 · 0%  \n:red-background[**Overdue**]"
     ]
-    assert not any("Overdue" in m.value for m in at.markdown if m.value.startswith("**Weekly call**"))
+    # a card names the Value Codes its action is linked to
+    assert [m.value for m in at.markdown if m.value.startswith("**Weekly call**")] == [
+        f"**Weekly call**  \nVC2, VC3  \n#{call.id} · no owner  \nno due date · 40%"
+    ]
 
     at.segmented_control(key="actions_view").set_value("Table").run()
     table = at.dataframe[0].value
@@ -300,7 +308,7 @@ def test_a_new_action_takes_every_field_and_appears_at_once(with_things: str) ->
     assert at.success[0].value == f"Action {made.id} created."
     cards = [m.value for m in at.markdown if m.value.startswith("**Publish the escalation log**")]
     assert cards == [
-        f"**Publish the escalation log**  \n#{made.id} · Grace · Supplier  \ndue 30 Jun 2030 · 0%"
+        f"**Publish the escalation log**  \nVC3  \n#{made.id} · Grace · Supplier  \ndue 30 Jun 2030 · 0%"
     ]
     assert at.selectbox(key="actions_open").value == made.id  # opened for editing
     assert at.text_input(key="new-1-title").value == ""  # the form is empty for the next one

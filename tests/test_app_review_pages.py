@@ -1,4 +1,5 @@
-"""The Engagement page and the Value Code page's change, gap, comments, findings and actions sections.
+"""The Engagement page, the Value Code page's change, gap, comments, findings and actions sections, and
+the Findings page opened from the Value Code page's link (``?finding=KEY``).
 
 Runs on tests/test_app.py's seeded store: supplier × senior has two respondents, below the minimum,
 so it (and a group it would give away) is hidden; a hidden row must never show a number.
@@ -7,12 +8,16 @@ so it (and a group it would give away) is hidden; a hidden row must never show a
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
+from app import address
 from tests import test_app
 from tests.test_app import KEY, _app
+from tests.test_app_actions import _sentences
+from vm_core.read.findings import Finding, read_findings
 from vm_core.store.db import make_engine, session_factory, transaction
 from vm_core.store.models import Cycle, InvitedCount, Party, ThingThatMatters, ValueCode, value_code_thing
 
@@ -21,6 +26,7 @@ store_url, seeded, two_cycles = test_app.store_url, test_app.seeded, test_app.tw
 
 ENGAGEMENT = "app_pages/engagement.py"
 VALUE_CODE = "app_pages/value_code.py"
+FINDINGS = "app_pages/findings.py"
 
 
 def _open(page: str, **state: object) -> AppTest:
@@ -153,18 +159,81 @@ def test_value_code_page_shows_change_and_party_gap_of_the_group(two_cycles: str
     assert any("comments not shown, fewer than 10 people" in i.value for i in at.info)
 
 
-def test_value_code_page_links_the_findings_that_cite_it(two_cycles: str) -> None:
-    from vm_core.read.findings import read_findings
-
-    engine = make_engine(two_cycles)
+def _findings(url: str, cycle: int) -> list[Finding]:
+    engine = make_engine(url)
     with session_factory(engine)() as s:
-        findings = [f for f in read_findings(s, KEY, 2) if f.value_code == "VC3"]
+        found = read_findings(s, KEY, cycle)
     engine.dispose()
+    return found
+
+
+def _follow(link: str) -> dict[str, str]:
+    """The query of a relative link as the server reads it (``+`` is a space unless encoded)."""
+    return {name: values[-1] for name, values in parse_qs(urlsplit(link).query).items()}
+
+
+def test_value_code_page_links_the_findings_that_cite_it(two_cycles: str) -> None:
+    findings = [f for f in _findings(two_cycles, 2) if f.value_code == "VC3"]
     assert findings, "the two-cycle store has findings about VC3"
     text = _markdown(_open(VALUE_CODE, cycle=2, value_code="VC3", value_code_group="all"))
+    links = re.findall(r"\[evidence\]\(([^)]+)\)", text)
+    assert [urlsplit(link).path for link in links] == ["findings"] * len(findings)
+    assert [_follow(link) for link in links] == [
+        {"relationship": KEY, "cycle": "2", "finding": f.key} for f in findings
+    ]
     for finding in findings:
         assert finding.sentence in text
-        assert f"finding={finding.key}" in text
+
+
+def test_a_findings_link_carries_every_kind_of_finding_key() -> None:
+    keys = [
+        "party_gap:3:DEL-KPI:northwind/middle+contoso/middle",  # a "+" unencoded would arrive as a space
+        "agreement:3:REL-ISSUES:*/middle",
+        "change:3:REL-OPENNESS:middle:since-2",
+    ]
+    for key in keys:
+        assert _follow(address.findings_link(KEY, 3, key)) == {
+            "relationship": KEY,
+            "cycle": "3",
+            "finding": key,
+        }
+
+
+def _arrive(link: str) -> AppTest:
+    """The app as a tab opened on ``link``."""
+    at = _app().run()
+    at.query_params.update(_follow(link))
+    at.switch_page(FINDINGS).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_findings_link_opens_that_finding_until_show_all(two_cycles: str) -> None:
+    everything = _findings(two_cycles, 2)
+    rank, wanted = 2, everything[1]  # not the first: the link picks it
+    at = _arrive(address.findings_link(KEY, 2, wanted.key))
+    assert _sentences(at) == [wanted.sentence]
+    assert at.markdown[0].value.startswith(f"**#{rank}** ")  # its rank among all of them
+    assert at.info[0].value == f"One finding, opened from a link: #{rank} of {len(everything)}."
+    evidence = next(e for e in at.expander if e.label == "Evidence")
+    assert evidence.proto.expanded
+    assert at.query_params["finding"] == wanted.key  # the address keeps it: the view can be shared
+
+    at.run()  # a rerun (a form, a filter elsewhere) keeps it open
+    assert _sentences(at) == [wanted.sentence]
+
+    at.button(key="findings_show_all").click().run()
+    assert _sentences(at) == [f.sentence for f in everything]
+    assert "finding" not in at.query_params
+    assert not any(e.proto.expanded for e in at.expander)
+
+
+def test_a_link_to_a_finding_the_cycle_does_not_have_shows_them_all(two_cycles: str) -> None:
+    everything = _findings(two_cycles, 2)
+    at = _arrive(address.findings_link(KEY, 2, "change:2:VC1:supplier/senior:since-1"))  # a hidden group
+    assert "not among cycle 2's findings" in at.warning[0].value
+    assert _sentences(at) == [f.sentence for f in everything]
+    assert "finding" not in at.query_params
 
 
 def test_change_and_gap_verdicts_match_the_read_side(two_cycles: str) -> None:

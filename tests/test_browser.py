@@ -2,10 +2,11 @@
 
 What AppTest cannot see: that the HTML heatmap really renders (colours, markers,
 grey suppressed cells), that the sidebar's cycle select drives it, that headings stay in
-view while the table scrolls, that a cell's link and a pasted address open the same view,
-how it looks at projector size, in a dark colour scheme and in print, and that nothing is
-fetched from another machine. The app is started outside the repository, as `vm app` may be.
-Screenshots go to test-artifacts/.
+view while the table scrolls, that a shared address opens the same view, how it looks at
+projector size, in a dark colour scheme and in print, and that nothing is fetched from
+another machine. One test walks the review loop as a person does: heatmap → change mode →
+a cell → its Value Code → a finding citing it → an action → the Actions board.
+The app is started outside the repository, as `vm app` may be. Screenshots go to test-artifacts/.
 
 Needs /usr/bin/chromium and the ``playwright`` package (no ``playwright install``:
 the system Chromium is used). Skipped without them, except when CI is set.
@@ -20,15 +21,17 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from app.heatmap_table import LEVEL_SCALE, THEMES
 from vm_cli.main import app_command
+from vm_core.actions import list_actions
 from vm_core.config import load_config
 from vm_core.read.colour_scale import MIN_TEXT_CONTRAST, contrast_ratio, relative_luminance
 from vm_core.run.orchestration import LocalSteps, run_relationship
@@ -54,6 +57,7 @@ PROJECTOR = {"width": 1280, "height": 720}
 #: A4 landscape at the 96 px per inch Chromium lays out print at.
 A4_LANDSCAPE = {"width": 1123, "height": 794}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+RELATIONSHIP = "northwind-contoso"
 
 
 def _unavailable(reason: str) -> None:
@@ -254,7 +258,7 @@ def test_heatmap_in_a_real_browser(page: Any) -> None:
     _screenshot(page, "heatmap.png")
 
 
-def test_value_code_page_in_a_real_browser(page: Any) -> None:
+def test_value_code_and_engagement_pages_in_a_real_browser(page: Any) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("#vm-heatmap")).to_be_visible()
@@ -269,13 +273,19 @@ def test_value_code_page_in_a_real_browser(page: Any) -> None:
     expect(page.locator("#vm-heatmap")).to_be_visible()
     expect(page.get_by_role("heading", name="VAL-COMMERCIAL", exact=True)).to_have_count(0)
 
+    page.get_by_role("link", name="Engagement").click()
+    expect(page.get_by_role("heading", name="Engagement", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Things That Matter")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # groups, then Things That Matter
+    _screenshot(page, "engagement.png")
+
 
 def _viewport_screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
 
 
-def test_heatmap_at_projector_size_colours_sticks_and_links(browser: Any, app_url: str) -> None:
+def test_heatmap_at_projector_size_colours_and_sticky_headings(browser: Any, app_url: str) -> None:
     from playwright.sync_api import expect
 
     tab = _open(browser, f"{app_url}/?cycle=3", viewport=PROJECTOR)
@@ -317,37 +327,14 @@ def test_heatmap_at_projector_size_colours_sticks_and_links(browser: Any, app_ur
     assert abs(code["x"] - frame["x"]) < 2
     wrap.evaluate("e => { e.scrollTop = 0; e.scrollLeft = 0; }")
 
-    # a cell is a link to its Value Code's page for its group
-    openness = _cell(page, "REL-OPENNESS", "contoso/middle")
-    published = page.locator('#vm-heatmap tr[data-value-code="REL-OPENNESS"] td[data-mean]').count()
-    openness.locator("a").click()
-    expect(page.get_by_role("heading", name="REL-OPENNESS", exact=True)).to_be_visible()
-    assert urlsplit(page.url).path == "/value_code"
-    assert "code=REL-OPENNESS" in page.url
-    assert "group=contoso%2Fmiddle" in page.url
-    summary = page.get_by_text("Contoso Services · Middle management: mean").first
-    expect(summary).to_be_visible()
-    # the table of groups shows every published group: no rows hidden below its own scrollbar
-    assert published > 10
-    table = page.locator('[data-testid="stDataFrame"]').first  # the groups; change and gap tables follow
-    expect(table).to_be_visible()
-    row_height = 35  # Streamlit's default; the header row is as tall
-    assert table.bounding_box()["height"] >= row_height * (published + 1)
-    _screenshot(page, "value-code-group.png")
-
-    # the same address pasted into a fresh tab opens the same view
-    again = _open(browser, page.url, viewport=PROJECTOR)
-    expect(again.page.get_by_role("heading", name="REL-OPENNESS", exact=True)).to_be_visible()
-    expect(again.page.get_by_text("Contoso Services · Middle management: mean").first).to_be_visible()
-    for opened in (tab, again):
-        opened.assert_nothing_left_this_machine()
+    tab.assert_nothing_left_this_machine()
 
 
-def test_a_shared_heatmap_address_and_change_mode_in_a_dark_colour_scheme(browser: Any, app_url: str) -> None:
+def test_a_shared_heatmap_address_opens_its_gap_view(browser: Any, app_url: str) -> None:
     from playwright.sync_api import expect
 
     shared = f"{app_url}/?cycle=3&mode=gap&sort=largest&perspective=middle"
-    tab = _open(browser, shared, viewport=PROJECTOR, color_scheme="dark")
+    tab = _open(browser, shared, viewport=PROJECTOR)
     page = tab.page
     table = page.locator("#vm-heatmap")
     expect(table).to_have_attribute("data-mode", "gap")
@@ -356,32 +343,7 @@ def test_a_shared_heatmap_address_and_change_mode_in_a_dark_colour_scheme(browse
     # DEL-KPI: the council's middle managers at 2.3, Contoso's at 3.4 — the largest gap comes first
     expect(page.locator("#vm-heatmap tr.vm-row").first).to_have_attribute("data-value-code", "DEL-KPI")
 
-    _choose(page, "Show", "Change since the previous cycle")
-    expect(table).to_have_attribute("data-mode", "change_previous")
-    assert "mode=change_previous" in page.url
-    # REL-OPENNESS, middle managers of both parties: 3.0 in cycle 2, 3.9 in cycle 3 (the filter stays)
-    openness = _cell(page, "REL-OPENNESS", "middle")
-    expect(openness).to_have_attribute("data-status", "compared")
-    assert float(openness.get_attribute("data-delta")) == pytest.approx(0.9, abs=0.1)
-    expect(openness).to_contain_text("+0.9")
-    expect(openness).to_contain_text("3.0 → 3.9")
-
-    # dark: Streamlit's dark theme, and the table's own colours follow it, every label readable
-    app_background = _hex(
-        page.locator('[data-testid="stApp"]').evaluate("e => getComputedStyle(e).backgroundColor")
-    )
-    assert relative_luminance(app_background) < 0.05
-    frame = _hex(_background(page.locator("#vm-heatmap-wrap")))
-    assert relative_luminance(frame) < 0.05
-    for selector in (
-        "#vm-heatmap .vm-id",
-        "#vm-heatmap .vm-desc",
-        "#vm-heatmap th.vm-corner",
-        "#vm-legend",
-    ):
-        ink = _hex(page.locator(selector).first.evaluate("e => getComputedStyle(e).color"))
-        assert contrast_ratio(ink, frame) >= MIN_TEXT_CONTRAST, selector
-    _viewport_screenshot(page, "heatmap-dark.png")
+    _viewport_screenshot(page, "heatmap-gap-middle.png")
     tab.assert_nothing_left_this_machine()
 
 
@@ -409,70 +371,169 @@ def test_the_heatmap_prints_on_a4_landscape_without_cutting(browser: Any, app_ur
     tab.assert_nothing_left_this_machine()
 
 
-def test_change_mode_verdicts_match_vm_gaps_and_a_cell_opens_its_change(
-    browser: Any, app_url: str, demo_env: dict[str, str]
-) -> None:
-    from playwright.sync_api import expect
-
+def _read_side(demo_env: dict[str, str]) -> tuple[list[Any], list[Any]]:
+    """Cycle 3's changes since cycle 2 (`vm gaps`) and its findings about REL-OPENNESS (`vm findings`)."""
+    from vm_core.read.findings import read_findings
     from vm_core.read.gaps import read_gaps
+
+    with _store(demo_env) as session:
+        changes = [g for g in read_gaps(session, RELATIONSHIP, 3, ["change"]) if g.y.cycle == 2]
+        findings = [f for f in read_findings(session, RELATIONSHIP, 3) if f.value_code == "REL-OPENNESS"]
+    return changes, findings
+
+
+@contextmanager
+def _store(demo_env: dict[str, str]) -> Iterator[Any]:
     from vm_core.store.db import make_engine, session_factory
 
     engine = make_engine(demo_env["VM_DATABASE_URL"])
-    with session_factory(engine)() as session:
-        gaps = [g for g in read_gaps(session, "northwind-contoso", 3, ["change"]) if g.y.cycle == 2]
-    engine.dispose()
-    tab = _open(browser, f"{app_url}/?cycle=3", viewport=PROJECTOR)
-    page = tab.page
-    _choose(page, "Show", "Change since the previous cycle")
-    expect(page.locator("#vm-heatmap")).to_have_attribute("data-mode", "change_previous")
-    # the heatmap's verdicts are `vm gaps`' (the change family against the previous cycle)
-    for gap in [g for g in gaps if g.x.group.kind == "perspective"][:6]:
-        cell = _cell(page, gap.value_code, gap.x.group.key)
-        expect(cell).to_have_attribute("data-verdict", gap.comparison.verdict)
-
-    _cell(page, "REL-OPENNESS", "middle").locator("a").click()
-    expect(page.get_by_role("heading", name="REL-OPENNESS", exact=True)).to_be_visible()
-    assert "group=middle" in page.url
-    expect(page.get_by_role("heading", name="Change over time")).to_be_visible()
-    change = page.locator('[data-testid="stDataFrame"]').nth(1)
-    change.scroll_into_view_if_needed()
-    expect(change).to_be_visible()
-    _viewport_screenshot(page, "value_code_change.png")
-
-    page.goto(f"{app_url}/engagement?cycle=3")
-    expect(page.get_by_role("heading", name="Engagement", exact=True)).to_be_visible()
-    expect(page.get_by_role("heading", name="Things That Matter")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # groups, then Things That Matter
-    _screenshot(page, "engagement.png")
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
-def test_an_action_created_from_a_finding_appears_on_the_actions_board(browser: Any, app_url: str) -> None:
+def _is_dark(page: Any) -> bool:
+    app = page.locator('[data-testid="stApp"]').evaluate("e => getComputedStyle(e).backgroundColor")
+    return relative_luminance(_hex(app)) < 0.05
+
+
+def _wait_for_scheme(page: Any, *, dark: bool) -> None:
+    """Wait until the app has followed the computer's colour scheme (Streamlit listens for the change)."""
+    page.wait_for_function(
+        """dark => {
+            const app = document.querySelector('[data-testid=stApp]');
+            const [r, g, b] = getComputedStyle(app).backgroundColor.match(/\\d+/g).map(Number);
+            return (r + g + b < 200) === dark;
+        }""",
+        arg=dark,
+    )
+
+
+def test_the_review_loop_from_the_heatmap_to_an_action_on_the_board(
+    browser: Any, app_url: str, demo_env: dict[str, str]
+) -> None:
+    """Preparing a workshop as a person does it, at projector size on a computer in a dark colour scheme:
+    the heatmap → change since the previous cycle → a cell → its Value Code and group with its change →
+    a finding citing it → an action from that finding → the action on the Actions board.
+
+    One browser context: links that open a new tab open it there, as they do for the person.
+    Screenshots of every step go to test-artifacts/journey-*.png (one of them light).
+    """
     from playwright.sync_api import expect
 
-    tab = _open(browser, f"{app_url}/findings")
-    page = tab.page
+    changes, findings = _read_side(demo_env)
+    assert findings, "the demo has findings about REL-OPENNESS in cycle 3"
+    context = browser.new_context(viewport=PROJECTOR, color_scheme="dark")
+    context.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+
+    # 1. the heatmap: the latest cycle, level mode; Streamlit's dark theme and the table's own colours
+    page.goto(app_url)
+    table = page.locator("#vm-heatmap")
+    expect(table).to_have_attribute("data-cycle", "3")
+    expect(table).to_have_attribute("data-mode", "level")
+    assert _is_dark(page)
+    frame = _hex(_background(page.locator("#vm-heatmap-wrap")))
+    assert relative_luminance(frame) < 0.05
+    for selector in ("#vm-heatmap .vm-id", "#vm-heatmap .vm-desc", "#vm-heatmap th.vm-corner", "#vm-legend"):
+        ink = _hex(page.locator(selector).first.evaluate("e => getComputedStyle(e).color"))
+        assert contrast_ratio(ink, frame) >= MIN_TEXT_CONTRAST, selector
+    published = page.locator('#vm-heatmap tr[data-value-code="REL-OPENNESS"] td[data-mean]').count()
+    _viewport_screenshot(page, "journey-1-heatmap-dark.png")
+
+    # 2. change since the previous cycle, through the control; its verdicts are `vm gaps`'
+    _choose(page, "Show", "Change since the previous cycle")
+    expect(table).to_have_attribute("data-mode", "change_previous")
+    assert "mode=change_previous" in page.url
+    for gap in [g for g in changes if g.x.group.kind == "perspective"][:6]:
+        expect(_cell(page, gap.value_code, gap.x.group.key)).to_have_attribute(
+            "data-verdict", gap.comparison.verdict
+        )
+    # REL-OPENNESS, middle managers of both parties: 3.0 in cycle 2, 3.9 in cycle 3
+    openness = _cell(page, "REL-OPENNESS", "middle")
+    expect(openness).to_have_attribute("data-status", "compared")
+    assert float(openness.get_attribute("data-delta")) == pytest.approx(0.9, abs=0.1)
+    expect(openness).to_contain_text("+0.9")
+    expect(openness).to_contain_text("3.0 → 3.9")
+    _viewport_screenshot(page, "journey-2-change-dark.png")
+
+    # 3. the cell opens its Value Code for its group, with the change
+    openness.locator("a").click()
+    expect(page.get_by_role("heading", name="REL-OPENNESS", exact=True)).to_be_visible()
+    assert urlsplit(page.url).path == "/value_code"
+    assert "code=REL-OPENNESS" in page.url
+    assert "group=middle" in page.url
+    expect(page.get_by_text("Middle management (both parties): mean").first).to_be_visible()
+    # the table of groups shows every published group: no rows hidden below its own scrollbar
+    assert published > 10
+    groups = page.locator('[data-testid="stDataFrame"]').first
+    expect(groups).to_be_visible()
+    row_height = 35  # Streamlit's default; the header row is as tall
+    assert groups.bounding_box()["height"] >= row_height * (published + 1)
+    page.get_by_role("heading", name="Change over time").scroll_into_view_if_needed()
+    expect(page.locator('[data-testid="stDataFrame"]').nth(1)).to_be_visible()
+    _viewport_screenshot(page, "journey-3-value-code-change-dark.png")
+    # the same page when the computer switches to a light colour scheme
+    page.emulate_media(color_scheme="light")
+    _wait_for_scheme(page, dark=False)
+    assert not _is_dark(page)
+    _viewport_screenshot(page, "journey-3-value-code-change-light.png")
+    page.emulate_media(color_scheme="dark")
+    _wait_for_scheme(page, dark=True)
+
+    # 4. its findings link to the Findings page, that finding open (a new tab, as Streamlit opens links)
+    cited = findings[0]
+    sentence = cited.sentence.replace("*", "")  # as shown: without the Markdown
+    item = page.locator("li").filter(has_text=sentence)
+    with context.expect_page() as opened:
+        item.get_by_role("link", name="evidence").click()
+    page = opened.value
     expect(page.get_by_role("heading", name="Findings", exact=True)).to_be_visible()
-    first = page.locator(".st-key-finding-1")
-    sentence = first.locator("h3").first.inner_text().strip()  # as shown: without the Markdown
-    assert sentence
+    cards = page.locator('[class*="st-key-finding-"]')
+    expect(cards).to_have_count(1)
+    card = cards.first
+    expect(card.locator("h3")).to_have_text(sentence)
+    expect(card.locator("details").first).to_have_attribute("open", "")  # its evidence, open
+    expect(page.get_by_role("button", name="Show all findings")).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query)["finding"] == [cited.key]
+    _viewport_screenshot(page, "journey-4-finding-dark.png")
+
+    # 5. "Create an action" from it
     name = page.get_by_role("textbox", name="Your name")
     name.fill("Ada Browser")
     name.press("Enter")
-    first.get_by_text("Create an action").click()
-    first.get_by_role("button", name="Create the action").click()
+    card.get_by_text("Create an action").click()
+    card.get_by_role("button", name="Create the action").click()
     created = page.get_by_text(re.compile(r"Action \d+ created"))
     expect(created).to_be_visible()
-    _screenshot(page, "findings.png")
+    created.scroll_into_view_if_needed()
+    _viewport_screenshot(page, "journey-5-action-created-dark.png")
+    with _store(demo_env) as session:
+        [made] = [a for a in list_actions(session) if a.fields.finding_key == cited.key]
+    assert made.fields.value_codes == ("REL-OPENNESS",)
+    assert (made.fields.title, made.cycle, made.created_by) == (sentence, 3, "Ada Browser")
 
-    link = page.get_by_role("link", name="Open it on the Actions page")
-    href = link.get_attribute("href") or ""
-    assert href.startswith("actions?")
-    assert "action=" in href
-    page.goto(f"{app_url}/{href}")  # Streamlit opens a Markdown link in a new tab: follow it here
+    # 6. the action on the Actions board, linked to the finding's Value Code, open for editing
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="Open it on the Actions page").click()
+    page = opened.value
     expect(page.get_by_role("heading", name="Actions", exact=True)).to_be_visible()
-    card = page.locator('[class*="st-key-action-card-"]').filter(has_text=sentence)
-    expect(card.first).to_be_visible()
-    expect(page.get_by_text("Not started (", exact=False).first).to_be_visible()
+    assert urlsplit(page.url).path == "/actions"
+    board_card = page.locator(f".st-key-action-card-{made.id}")
+    expect(board_card).to_contain_text(sentence)
+    expect(board_card).to_contain_text("REL-OPENNESS")
+    column = page.locator('[data-testid="stColumn"]').filter(has=board_card).last
+    expect(column).to_contain_text("Not started")  # on the board, in its status's column
+    expect(page.get_by_role("combobox", name="Action")).to_have_value(
+        f"#{made.id} {sentence}"
+    )  # open to edit
     expect(page.get_by_role("button", name=re.compile(r"Save \(over version 1\)"))).to_be_visible()
-    _screenshot(page, "actions.png")
-    tab.assert_nothing_left_this_machine()
+    board_card.scroll_into_view_if_needed()
+    _viewport_screenshot(page, "journey-6-actions-dark.png")
+
+    context.close()
+    Tab(page, requested).assert_nothing_left_this_machine()

@@ -129,6 +129,8 @@ def _card_text(action: data.ActionView) -> str:
     due = f"due {f.due_on:%d %b %Y}" if f.due_on else "no due date"
     who = " · ".join(x for x in (f.owner_person, _party_label(f.owner_party)) if x)
     lines = [f"**{f.title}**", f"#{action.id} · {who or 'no owner'}", f"{due} · {f.percent_complete}%"]
+    if f.value_codes:
+        lines.insert(1, ", ".join(f.value_codes))
     if action.overdue:
         lines.append(":red-background[**Overdue**]")
     return "  \n".join(lines)

@@ -1,5 +1,9 @@
 """Findings: the cycle's ranked sentences, each with its evidence, links to the cells it cites, and
-"Create an action" in one step (the action links the finding, its Value Code and the cycle)."""
+"Create an action" in one step (the action links the finding, its Value Code and the cycle).
+
+``?finding=KEY`` in the address (the Value Code page links so) opens that one finding, its evidence
+open, until "Show all findings"; the address keeps it while it is open, so the view can be shared.
+"""
 
 from __future__ import annotations
 
@@ -18,27 +22,60 @@ KIND_BADGES = {
     "division": ("Division", "violet"),
 }
 
+#: The key of the one finding a link opened; kept until "Show all findings" or another cycle.
+FOCUS = "findings_focus"
+
 relationship, cycle = st.session_state["relationship"], st.session_state["cycle"]
 name = editor.name_field()
 found = data.findings(relationship, cycle)
+ranked = {f.key: (rank, f) for rank, f in enumerate(found, start=1)}
 
 st.title("Findings")
 st.caption(
     "What the cycle's published cells say, strongest and broadest first. Each sentence rests only on cells "
     "shown on the heatmap; open its evidence to see the numbers and the rules it passed."
 )
-filters = st.columns(2)
-kinds = filters[0].multiselect(
-    "Kind", list(data.KINDS), format_func=lambda k: KIND_BADGES[k][0], key="findings_kinds"
-)
-codes = filters[1].multiselect(
-    "Value Code", sorted({f.value_code for f in found}), key="findings_codes", placeholder="Any Value Code"
-)
-shown = [
-    (rank, f)
-    for rank, f in enumerate(found, start=1)
-    if (not kinds or f.kind in kinds) and (not codes or f.value_code in codes)
-]
+linked = address.arrived_value("finding")
+if linked is not None:
+    st.session_state[FOCUS] = linked
+focus = st.session_state.get(FOCUS)
+if focus is not None and focus not in ranked:
+    del st.session_state[FOCUS]
+    focus = None
+    if linked is not None:
+        st.warning(
+            f"The linked finding is not among cycle {cycle}'s findings (its cells no longer pass the rules); "
+            "showing them all.",
+            icon=":material/search_off:",
+        )
+
+
+def _show_all() -> None:
+    st.session_state.pop(FOCUS, None)
+
+
+if focus is not None:
+    rank, finding = ranked[focus]
+    bar = st.columns([4, 1], vertical_alignment="center")
+    bar[0].info(f"One finding, opened from a link: #{rank} of {len(found)}.", icon=":material/link:")
+    bar[1].button("Show all findings", icon=":material/list:", key="findings_show_all", on_click=_show_all)
+    shown = [(rank, finding)]
+else:
+    filters = st.columns(2)
+    kinds = filters[0].multiselect(
+        "Kind", list(data.KINDS), format_func=lambda k: KIND_BADGES[k][0], key="findings_kinds"
+    )
+    codes = filters[1].multiselect(
+        "Value Code",
+        sorted({f.value_code for f in found}),
+        key="findings_codes",
+        placeholder="Any Value Code",
+    )
+    shown = [
+        (rank, f)
+        for rank, f in enumerate(found, start=1)
+        if (not kinds or f.kind in kinds) and (not codes or f.value_code in codes)
+    ]
 if not found:
     st.info(
         "This cycle has no findings: no published cell passes the rules (docs/statistics.md, “Findings”)."
@@ -104,9 +141,9 @@ for rank, finding in shown:
     with st.container(border=True, key=f"finding-{rank}"):
         st.markdown(f"**#{rank}** :{colour}-badge[{label}] · {finding.value_code}")
         st.markdown(f"### {finding.sentence}")
-        with st.expander("Evidence"):
+        with st.expander("Evidence", expanded=finding.key == focus):
             _evidence(finding)
         with st.expander("Create an action", icon=":material/add_task:"):
             _create_form(finding)
 
-address.publish({})
+address.publish({"finding": [focus] if focus is not None else []})

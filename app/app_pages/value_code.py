@@ -270,8 +270,7 @@ findings = data.value_code_findings(relationship, cycle, detail.identifier)
 if findings:
     st.markdown(
         "\n".join(
-            f"- {finding.sentence} ([evidence](findings?relationship={relationship}&cycle={cycle}"
-            f"&finding={finding.key}))"
+            f"- {finding.sentence} ([evidence]({address.findings_link(relationship, cycle, finding.key)}))"
             for finding in findings
         )
     )
